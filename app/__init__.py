@@ -1,0 +1,1 @@
+"""MAPS: Multi-Agency Partnership Self-assessment."""

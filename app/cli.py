@@ -1,0 +1,142 @@
+"""The `maps` command: serve the app, load demo data, check and show questionnaires."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="MAPS: Multi-Agency Partnership Self-assessment.", no_args_is_help=True)
+questionnaire_app = typer.Typer(help="Check and show questionnaire definitions.",
+                                no_args_is_help=True)
+app.add_typer(questionnaire_app, name="questionnaire")
+
+
+def _settings():
+    from app.config import Settings
+
+    return Settings()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations."""
+    from app.db import migrate as run
+
+    settings = _settings()
+    run(settings.db_url)
+    typer.echo(f"Database is up to date: {_safe_url(settings.db_url)}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    demo: Annotated[bool, typer.Option(help="Load the demo data if the database is empty")] = False,
+) -> None:
+    """Apply migrations, then serve MAPS."""
+    import uvicorn
+
+    settings = _settings()
+    from app.db import migrate as run
+
+    run(settings.db_url)
+    if demo:
+        _load_demo(settings, reset=False)
+    typer.echo(f"\nMAPS is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=True)
+
+
+@app.command()
+def demo(reset: Annotated[bool, typer.Option(help="Delete everything and rebuild")] = False):
+    """Load the demo data (a fictional county's partnerships) into the database."""
+    settings = _settings()
+    from app.db import migrate as run
+
+    run(settings.db_url)
+    _load_demo(settings, reset=reset)
+
+
+def _load_demo(settings, *, reset: bool) -> None:
+    from sqlmodel import Session
+
+    from app import demo as demo_data
+    from app.db import make_engine
+    from app.questionnaires.loader import load_catalogue
+
+    engine = make_engine(settings.db_url)
+    with Session(engine) as session:
+        if reset:
+            demo_data.reset(session)
+        if not demo_data.is_empty(session):
+            typer.echo("The database already has data; demo data not loaded "
+                       "(use `maps demo --reset` to rebuild it).")
+            return
+        questionnaire = load_catalogue().get(demo_data.QUESTIONNAIRE)
+        links = demo_data.load(session, questionnaire)
+    engine.dispose()
+    lines = ["Demo data loaded: Northshire County Council (demo) and its partnerships.",
+             "", "Demo logins (password for all):"]
+    lines += [f"  {role:<24} {email}  /  {password}" for role, email, password in links.logins]
+    lines += ["", "Invite links for the open Early Help round (try the questionnaire):"]
+    lines += [f"  {who:<28} {path}" for who, path in links.invites]
+    text = "\n".join(lines)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "demo-links.txt").write_text(text + "\n")
+    typer.echo(text + f"\n\n(Also written to {settings.data_dir / 'demo-links.txt'})")
+
+
+@questionnaire_app.command("validate")
+def questionnaire_validate(files: Annotated[list[Path], typer.Argument(help="YAML files")]):
+    """Check questionnaire files; list every error and exit 1 if any file is invalid."""
+    from app.questionnaires.loader import InvalidQuestionnaire, load_file
+
+    failed = False
+    for path in files:
+        try:
+            q = load_file(path)
+        except InvalidQuestionnaire as exc:
+            failed = True
+            for error in exc.errors:
+                typer.echo(str(error), err=True)
+            continue
+        typer.echo(f"{path}: OK ({q.ref}, {len(q.sections)} sections, {len(q.items)} items)")
+    raise typer.Exit(1 if failed else 0)
+
+
+@questionnaire_app.command("show")
+def questionnaire_show(
+    key: str,
+    version: Annotated[int | None, typer.Option(help="Version (default: latest)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the definition as JSON")] = False,
+):
+    """Print a questionnaire definition with every item's tags."""
+    from app.questionnaires.loader import load_catalogue
+
+    q = load_catalogue().get(key, version)
+    if q is None:
+        typer.echo(f"No questionnaire '{key}'" + (f" version {version}" if version else ""),
+                   err=True)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps(q.to_dict(), indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{q.title} ({q.ref})")
+    for section in q.sections:
+        typer.echo(f"\n{section.title}")
+        for item in section.items:
+            tags = ", ".join(f"{k}={'/'.join(v)}" for k, v in item.tags.items())
+            flag = " [reverse]" if item.reverse else ""
+            typer.echo(f"  {item.id}{flag}: {item.text}\n      {tags}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,103 @@
+"""The application factory: settings, engine, questionnaires, templates and routes."""
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.config import Settings
+from app.db import make_engine
+from app.questionnaires.loader import load_catalogue
+from app.services.responses import ResponseError
+from app.web import pages, respond
+from app.web.render import TEMPLATES, make_templates, render
+
+log = logging.getLogger("maps")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(title="MAPS", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json")
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.db_url)
+    app.state.catalogue = load_catalogue()
+    app.state.templates = make_templates()
+    app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
+    app.include_router(pages.router)
+    app.include_router(respond.router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
+        heading = {404: "Page not found", 403: "You cannot see this page",
+                   405: "That action is not allowed here"}.get(exc.status_code, "Sorry, there is a problem")
+        return render(request, "error.html", {"heading": heading, "message": exc.detail},
+                      status_code=exc.status_code)
+
+    @app.exception_handler(ResponseError)
+    async def response_error(request: Request, exc: ResponseError):
+        if request.headers.get("HX-Request") == "true":
+            return render(request, "respond/_autosave.html", {"errors": {"": exc.message}},
+                          status_code=exc.status)
+        return render(request, "error.html", {"heading": exc.heading, "message": exc.message},
+                      status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        if _wants_json(request):
+            return JSONResponse({"detail": problems}, status_code=422)
+        return render(request, "error.html", {
+            "heading": "The form could not be read",
+            "message": "; ".join(problems),
+            "advice": "Go back, check your answers and try again.",
+        }, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def database_down(request: Request, exc: Exception):
+        log.warning("database unavailable: %s", exc)
+        message = "MAPS cannot reach its database just now. Nothing you saved has been lost."
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "5"})
+        return render(request, "error.html", {
+            "heading": "Sorry, the service is unavailable", "message": message,
+            "advice": "Try again in a minute.",
+        }, status_code=503)
+
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"

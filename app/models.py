@@ -1,0 +1,131 @@
+"""Database tables: organisations, partnerships and their agencies, rounds, respondents, answers, users."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Sector(StrEnum):
+    health = "health"
+    education = "education"
+    social_care = "social_care"
+    police = "police"
+    housing = "housing"
+    voluntary = "voluntary"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Level(StrEnum):
+    strategic = "strategic"
+    operational = "operational"
+
+
+class RoundStatus(StrEnum):
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+
+
+class Role(StrEnum):
+    site_admin = "site_admin"
+    org_admin = "org_admin"
+    coordinator = "coordinator"
+
+
+class Organisation(SQLModel, table=True):
+    """A local authority or other body that owns partnerships."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Partnership(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str = Field(max_length=200)
+    client_group: str = Field(default="", max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Agency(SQLModel, table=True):
+    """A member agency of a partnership (the same body may sit on several partnerships)."""
+
+    __table_args__ = (UniqueConstraint("partnership_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    name: str = Field(max_length=200)
+    sector: Sector = Field(sa_type=String(20))
+
+
+class AssessmentRound(SQLModel, table=True):
+    """A partnership's self-audit at one point in time, pinned to one questionnaire version."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    title: str = Field(max_length=200)
+    questionnaire_key: str = Field(max_length=100)
+    questionnaire_version: int
+    opens_at: datetime
+    closes_at: datetime
+    status: RoundStatus = Field(default=RoundStatus.draft, sa_type=String(10))
+    anonymity_threshold: int = Field(default=3)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Respondent(SQLModel, table=True):
+    """One board member's response in a round, reached through a personal invite link."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="assessmentround.id", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    level: Level | None = Field(default=None, sa_type=String(12))
+    name: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=320)
+    # SHA-256 of the invite token: the token itself is only ever in the invite link.
+    token_hash: str = Field(max_length=64, unique=True)
+    revoked_at: datetime | None = None
+    started_at: datetime | None = None
+    submitted_at: datetime | None = None
+
+
+class Answer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("respondent_id", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    respondent_id: int = Field(foreign_key="respondent.id", index=True)
+    item_id: str = Field(max_length=64)
+    # The chosen option's value as written in the questionnaire ("4", "dk", ...).
+    value: str = Field(max_length=32)
+    comment: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=200)
+    role: Role = Field(sa_type=String(20))
+    # Organisation admins and coordinators belong to one organisation; site admins to none.
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PartnershipCoordinator(SQLModel, table=True):
+    """Which partnerships a coordinator manages."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", primary_key=True)

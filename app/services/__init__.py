@@ -1,0 +1,1 @@
+"""Persistence functions, one module per aggregate."""

@@ -1,0 +1,189 @@
+"""A board member's response: invite tokens, saving answers, submitting."""
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from app.models import Agency, Answer, AssessmentRound, Respondent, RoundStatus, utcnow
+from app.questionnaires.schema import Questionnaire
+
+MAX_COMMENT = 4000
+COMMENT_PREFIX = "comment__"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    # 24 random bytes: 192 bits, well over the 128 an invite link needs.
+    return secrets.token_urlsafe(24)
+
+
+def invite(session: Session, *, round_: AssessmentRound, name: str = "", email: str = "",
+           agency_id: int | None = None, level: str | None = None) -> tuple[Respondent, str]:
+    """Add a respondent to a round; the token is returned once and only its hash is kept."""
+    token = new_token()
+    respondent = Respondent(round_id=round_.id, name=name, email=email, agency_id=agency_id,
+                            level=level, token_hash=hash_token(token))
+    session.add(respondent)
+    session.flush()
+    return respondent, token
+
+
+class ResponseError(Exception):
+    """Something about this link or request that the board member needs to be told."""
+
+    def __init__(self, status: int, heading: str, message: str):
+        super().__init__(message)
+        self.status, self.heading, self.message = status, heading, message
+
+
+@dataclass
+class Invitation:
+    respondent: Respondent
+    round: AssessmentRound
+    questionnaire: Questionnaire
+
+
+def open_invitation(session: Session, token: str, catalogue) -> Invitation:
+    respondent = session.exec(
+        select(Respondent).where(Respondent.token_hash == hash_token(token))
+    ).first()
+    if respondent is None:
+        raise ResponseError(404, "We could not find this invitation",
+                            "The link may have been copied wrongly. Check it against your "
+                            "invitation, or ask your partnership coordinator for a new one.")
+    if respondent.revoked_at is not None:
+        raise ResponseError(410, "This invitation link has been withdrawn",
+                            "Your partnership coordinator has withdrawn this link. Ask them "
+                            "for a new one; answers you already saved are kept.")
+    round_ = session.get(AssessmentRound, respondent.round_id)
+    questionnaire = catalogue.get(round_.questionnaire_key, round_.questionnaire_version)
+    if questionnaire is None:
+        raise ResponseError(500, "This questionnaire is not available",
+                            f"Version {round_.questionnaire_version} of "
+                            f"'{round_.questionnaire_key}' is not installed. Tell your "
+                            "partnership coordinator.")
+    return Invitation(respondent, round_, questionnaire)
+
+
+def is_open(round_: AssessmentRound, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return round_.status == RoundStatus.open and round_.opens_at <= now < round_.closes_at
+
+
+def require_editable(invitation: Invitation) -> None:
+    if not is_open(invitation.round):
+        closes = invitation.round.closes_at.strftime("%-d %B %Y")
+        raise ResponseError(409, "This assessment round is closed",
+                            f"The round closed on {closes}, so answers can no longer be "
+                            "changed. Answers you saved before it closed are kept.")
+    if invitation.respondent.submitted_at is not None:
+        raise ResponseError(409, "You have already submitted your answers",
+                            "Your response is locked. If you need to change it, ask your "
+                            "partnership coordinator to reopen it.")
+
+
+@dataclass
+class ParsedAnswers:
+    values: dict[str, str]
+    comments: dict[str, str | None]
+    errors: dict[str, str]  # item id (or field) -> what was wrong
+
+
+def parse_answer_form(form: Mapping[str, str], questionnaire: Questionnaire,
+                      section_id: str | None = None) -> ParsedAnswers:
+    """Read item answers and comments from a posted form, checking each against the round's
+    questionnaire version. Unknown fields that look like answers are errors, not ignored."""
+    parsed = ParsedAnswers({}, {}, {})
+    for name, raw in form.items():
+        if name.startswith("_"):
+            continue
+        is_comment = name.startswith(COMMENT_PREFIX)
+        item_id = name.removeprefix(COMMENT_PREFIX)
+        item = questionnaire.item(item_id)
+        if item is None or (section_id and item.section_id != section_id):
+            parsed.errors[item_id] = (f"'{item_id}' is not a question on this page of "
+                                      f"{questionnaire.title} (version {questionnaire.version}).")
+            continue
+        if is_comment:
+            text = raw.strip()
+            if len(text) > MAX_COMMENT:
+                parsed.errors[item_id] = (f"Your comment is {len(text):,} characters long; "
+                                          f"comments can be up to {MAX_COMMENT:,} characters.")
+            else:
+                parsed.comments[item_id] = text or None
+            continue
+        if item.scale.option(raw.strip()) is None:
+            allowed = ", ".join(o.label for o in item.scale.options)
+            parsed.errors[item_id] = (f"“{raw[:40]}” is not one of the answers to this question. "
+                                      f"Choose one of: {allowed}.")
+            continue
+        parsed.values[item_id] = raw.strip()
+    return parsed
+
+
+def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers) -> int:
+    """Insert or update each answer in one statement per item, so two tabs saving at once
+    leave exactly one row per item (the last write wins), and commit."""
+    now = utcnow()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    saved = 0
+    for item_id in sorted(set(parsed.values) | set(parsed.comments)):
+        row = {"respondent_id": respondent.id, "item_id": item_id, "updated_at": now}
+        update = {"updated_at": now}
+        if item_id in parsed.values:
+            row["value"] = update["value"] = parsed.values[item_id]
+        if item_id in parsed.comments:
+            row["comment"] = update["comment"] = parsed.comments[item_id]
+        if "value" not in row:
+            # A comment on its own waits for its answer; keep it only if the answer exists.
+            existing = session.exec(select(Answer).where(
+                Answer.respondent_id == respondent.id, Answer.item_id == item_id)).first()
+            if existing is None:
+                continue
+        statement = insert(Answer).values(**row).on_conflict_do_update(
+            index_elements=["respondent_id", "item_id"], set_=update)
+        session.exec(statement)
+        saved += 1
+    if respondent.started_at is None:
+        respondent.started_at = now
+        session.add(respondent)
+    session.commit()
+    return saved
+
+
+def answers_of(session: Session, respondent: Respondent) -> dict[str, Answer]:
+    rows = session.exec(select(Answer).where(Answer.respondent_id == respondent.id)).all()
+    return {a.item_id: a for a in rows}
+
+
+def confirm_about(session: Session, invitation: Invitation, agency_id: str | None,
+                  level: str | None) -> dict[str, str]:
+    """Record the respondent's agency and level; returns field errors, empty when saved."""
+    errors = {}
+    agencies = {str(a.id) for a in session.exec(
+        select(Agency).where(Agency.partnership_id == invitation.round.partnership_id))}
+    if agency_id not in agencies:
+        errors["agency"] = "Select the agency you represent on this partnership"
+    if level not in ("strategic", "operational"):
+        errors["level"] = "Select whether you work at strategic or operational level"
+    if not errors:
+        invitation.respondent.agency_id = int(agency_id)
+        invitation.respondent.level = level
+        session.add(invitation.respondent)
+        session.commit()
+    return errors
+
+
+def submit(session: Session, respondent: Respondent) -> None:
+    respondent.submitted_at = utcnow()
+    session.add(respondent)
+    session.commit()

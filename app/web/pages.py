@@ -1,0 +1,36 @@
+"""The home page and the health check."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, text
+from sqlmodel import Session, select
+
+from app.db import get_session
+from app.models import AssessmentRound, Organisation, Partnership, Respondent
+from app.web.render import render
+
+router = APIRouter()
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep):
+    def count(query):
+        return session.exec(query).one()
+
+    counts = {
+        "organisations": count(select(func.count()).select_from(Organisation)),
+        "partnerships": count(select(func.count()).select_from(Partnership)),
+        "rounds": count(select(func.count()).select_from(AssessmentRound)),
+        "responses": count(select(func.count()).select_from(Respondent)
+                           .where(Respondent.submitted_at.is_not(None))),
+    }
+    return render(request, "home.html", {"counts": counts})
+
+
+@router.get("/healthz")
+def healthz(session: SessionDep):
+    session.exec(text("SELECT 1"))
+    return JSONResponse({"status": "ok", "app": "up", "database": "up"})

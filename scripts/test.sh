@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole suite twice: on SQLite, then on a throwaway PostgreSQL server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONDONTWRITEBYTECODE=1
+echo "== Tests on SQLite"
+.venv/bin/python -m pytest "$@"
+echo "== Tests on PostgreSQL"
+scripts/with-postgres.sh .venv/bin/python -m pytest "$@"

@@ -1,0 +1,52 @@
+"""Plain functions that make rows for tests, each taking overrides."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session
+
+from app.models import Agency, AssessmentRound, Organisation, Partnership, RoundStatus, Sector
+from app.services.responses import invite
+
+
+def make_organisation(session: Session, **overrides) -> Organisation:
+    org = Organisation(**{"name": "Testshire Council", **overrides})
+    session.add(org)
+    session.flush()
+    return org
+
+
+def make_partnership(session: Session, organisation: Organisation | None = None,
+                     agencies=(("Testshire Health", Sector.health),
+                               ("Testshire Schools", Sector.education)),
+                     **overrides) -> Partnership:
+    organisation = organisation or make_organisation(session)
+    partnership = Partnership(**{"organisation_id": organisation.id,
+                                 "name": "Testshire Early Help", **overrides})
+    session.add(partnership)
+    session.flush()
+    session.add_all([Agency(partnership_id=partnership.id, name=name, sector=sector)
+                     for name, sector in agencies])
+    session.flush()
+    return partnership
+
+
+def make_round(session: Session, partnership: Partnership | None = None,
+               **overrides) -> AssessmentRound:
+    partnership = partnership or make_partnership(session)
+    now = datetime.now(UTC)
+    round_ = AssessmentRound(**{
+        "partnership_id": partnership.id, "title": "Round 1",
+        "questionnaire_key": "multi-agency-working", "questionnaire_version": 1,
+        "opens_at": now - timedelta(days=1), "closes_at": now + timedelta(days=30),
+        "status": RoundStatus.open, **overrides})
+    session.add(round_)
+    session.flush()
+    return round_
+
+
+def make_invite(session: Session, round_: AssessmentRound | None = None, **overrides):
+    """A respondent and their invite token (committed, ready for the app to read)."""
+    round_ = round_ or make_round(session)
+    respondent, token = invite(session, round_=round_, **overrides)
+    session.commit()
+    return respondent, token
