@@ -1,5 +1,6 @@
 """Plain functions that make rows for tests, each taking overrides."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
@@ -8,8 +9,11 @@ from app.models import Agency, AssessmentRound, Organisation, Partnership, Round
 from app.services.responses import invite
 
 
+_names = itertools.count(1)
+
+
 def make_organisation(session: Session, **overrides) -> Organisation:
-    org = Organisation(**{"name": "Testshire Council", **overrides})
+    org = Organisation(**{"name": f"Testshire Council {next(_names)}", **overrides})
     session.add(org)
     session.flush()
     return org

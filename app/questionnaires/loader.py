@@ -279,13 +279,13 @@ def _sections(raw: Any, doc: dict, scales: dict[str, Scale],
             items_raw = []
         items = []
         for item_raw in items_raw:
+            raw_id = item_raw.get("id") if isinstance(item_raw, dict) else None
+            if raw_id is not None and raw_id in item_ids:
+                check.error("duplicate item id", at=item_raw, item=str(raw_id))
+            item_ids.add(raw_id)
             item = _item(item_raw, section_id, scales, vocabulary, check, body)
-            if item is None:
-                continue
-            if item.id in item_ids:
-                check.error("duplicate item id", at=item_raw, item=item.id)
-            item_ids.add(item.id)
-            items.append(item)
+            if item is not None:
+                items.append(item)
         sections.append(Section(
             id=section_id, title=check.text(body, "title", what=f"section '{section_id}': "),
             intro=check.text(body, "intro", required=False), items=tuple(items),

@@ -39,6 +39,6 @@ def render(request: Request, template: str, context: dict | None = None, *,
         request, template, context or {}, status_code=status_code,
         block_name=block if block and is_htmx(request) else None,
     )
-    if block:
-        response.headers["Vary"] = "HX-Request"
+    # Pages may answer htmx differently, so caches must key on the header.
+    response.headers["Vary"] = "HX-Request"
     return response

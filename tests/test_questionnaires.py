@@ -1,0 +1,216 @@
+"""The questionnaire engine: one test per validation error, the core instrument's content,
+a second instrument in the same format, and the `maps questionnaire` commands."""
+
+import json
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app as cli
+from app.questionnaires.loader import HERE, InvalidQuestionnaire, load_catalogue, load_file, parse
+from tests.conftest import DATA
+
+VALID = """\
+key: tiny
+version: 1
+title: Tiny
+scales:
+  yn:
+    options:
+      - {value: 0, label: "No"}
+      - {value: 1, label: "Yes"}
+      - {value: dk, label: Don't know, missing: true}
+tag_vocabulary:
+  theme: [a, b]
+sections:
+  - id: one
+    title: One
+    items:
+      - id: first
+        text: First statement.
+        scale: yn
+        tags: {theme: a}
+        source: Local
+      - id: second
+        text: Second statement.
+        scale: yn
+        source: Local
+"""
+
+
+def errors_of(text: str) -> list:
+    with pytest.raises(InvalidQuestionnaire) as caught:
+        parse(text, "bad.yaml")
+    return caught.value.errors
+
+
+def test_valid_definition_loads():
+    q = parse(VALID)
+    assert q.ref == "tiny@1"
+    assert [i.id for i in q.items] == ["first", "second"]
+    assert q.item("first").score("1") == 100.0
+    assert q.item("first").score("dk") is None
+
+
+@pytest.mark.parametrize("change, expected, line", [
+    (("scale: yn\n        tags", "scale: nope\n        tags"), "unknown scale 'nope'", 16),
+    (("id: second", "id: first"), "duplicate item id", 21),
+    (("tags: {theme: a}", "tags: {colour: a}"), "unknown tag 'colour'", 16),
+    (("tags: {theme: a}", "tags: {theme: z}"), "unknown value 'z' for tag 'theme'", 16),
+    (("text: First statement.", "text: ''"), "'text' is missing or empty", 16),
+    (("source: Local\n      - id", "source: ''\n      - id"), "'source' is missing or empty", 16),
+    (("scale: yn\n        source", "scale: yn\n        reverse: yes-please\n        source"),
+     "'reverse' must be true or false", 21),
+    (("        tags: {theme: a}\n", "        tagz: {theme: a}\n"), "unknown field 'tagz'", 16),
+    (("id: first", "id: First-Item"), "id must be lowercase", 16),
+    (("version: 1", "version: one"), "'version' must be a whole number", 1),
+    (("key: tiny", "key: Tiny Key"), "key 'Tiny Key' must be lowercase", 1),
+    (("{value: 1, label: \"Yes\"}", "{value: 0, label: \"Yes\"}"), "option value '0' is used twice", 6),
+    (("{value: 1, label: \"Yes\"}", "{value: -1, label: \"Yes\"}"), "lowest to highest", 6),
+    (("{value: 1, label: \"Yes\"}", "{value: sure, label: \"Yes\"}"), "scored options need numbers", 8),
+    (("id: one", "id: one\n    items: []\n  - id: one"), "duplicate section id 'one'", 15),
+])
+def test_each_kind_of_error_is_reported_with_its_place(change, expected, line):
+    old, new = change
+    assert old in VALID
+    errors = errors_of(VALID.replace(old, new, 1))
+    matching = [e for e in errors if expected in e.message]
+    assert matching, [str(e) for e in errors]
+    assert matching[0].line == line
+    assert matching[0].file == "bad.yaml"
+
+
+def test_every_error_is_listed_not_just_the_first():
+    broken = VALID.replace("scale: yn\n        tags", "scale: nope\n        tags").replace(
+        "text: Second statement.", "text: ''")
+    messages = [str(e) for e in errors_of(broken)]
+    assert any("item first: unknown scale" in m for m in messages)
+    assert any("item second: 'text' is missing" in m for m in messages)
+
+
+def test_malformed_yaml_names_the_line():
+    errors = errors_of("key: x\nversion: 1\nsections: [\n  - {id: a\n")
+    assert errors[0].message.startswith("not valid YAML")
+    assert errors[0].line is not None
+
+
+@pytest.mark.parametrize("text", ["", "- a list\n", "just text", "42"])
+def test_a_file_that_is_not_a_mapping(text):
+    assert "must be a mapping" in errors_of(text)[0].message
+
+
+def test_every_shipped_questionnaire_loads():
+    catalogue = load_catalogue()
+    shipped = list(HERE.glob("*.yaml"))
+    assert shipped
+    assert len(list(catalogue)) == len(shipped)
+
+
+def test_core_instrument_covers_every_factor_both_ways(core):
+    factors = {
+        "working_relationships": ["role_demarcation", "commitment", "trust_mutual_respect",
+                                  "understanding_other_agencies"],
+        "multi_agency_processes": ["communication", "clarity_of_purpose",
+                                   "planning_consultation", "organisational_aspects",
+                                   "information_exchange"],
+        "resources": ["funding", "staffing", "time"],
+        "management_governance": ["leadership", "governance_accountability",
+                                  "performance_management"],
+    }
+    for area, names in factors.items():
+        for factor in names:
+            items = list(core.tagged("factor", factor))
+            assert any(not i.reverse for i in items), f"{factor} has no facilitator"
+            assert any(i.reverse for i in items), f"{factor} has no challenge"
+            assert all(i.has_tag("area", area) for i in items), factor
+
+
+def test_core_instrument_has_the_dimension_questions_of_section_2_4(core):
+    counts = {d: sum(1 for i in core.tagged("dimension", d) if i.has_tag("part", "dimensions"))
+              for d in ("organisation", "joint_investment", "integration")}
+    assert counts == {"organisation": 4, "joint_investment": 5, "integration": 5}
+
+
+def test_core_instrument_has_structural_items_for_every_typology_level(core):
+    for level in ("autonomous", "coordinated", "integrated"):
+        assert list(core.tagged("townsley", level)), level
+    for rung in "12345":
+        assert len(list(core.tagged("gaster", rung))) >= 2, rung
+    for key in ("fox_butler_stage", "fox_butler_function", "audit_commission", "atkinson",
+                "watson"):
+        assert set(core.tag_values(key)) == set(core.tag_vocabulary[key]), key
+    structural = list(core.tagged("part", "structure"))
+    assert all(i.scale.id in ("fact", "frequency") for i in structural)
+
+
+def test_core_instrument_is_a_sensible_length_and_cites_its_sources(core):
+    assert 70 <= len(core.items) <= 100
+    for item in core.items:
+        assert item.source.strip(), item.id
+        assert len(item.text) <= 200, item.id
+        assert any(o.missing for o in item.scale.options), f"{item.id} has no don't know"
+
+
+def test_a_second_instrument_with_its_own_scale_and_bands():
+    local = load_file(DATA / "local-partnership-check.yaml")
+    assert local.item("papers_late").score("1") == 100.0  # reverse: "not at all" is best
+    assert local.item("meetings_quorate").score("na") is None
+    bands = local.bands
+    # Bands read on the four-point scale: 3.5+ strength, 2.5+ borderline, else concern.
+    assert bands.band(100 * (3.5 - 1) / 3) == "strength"
+    assert bands.band(100 * (3.4 - 1) / 3) == "borderline"
+    assert bands.band(100 * (2.4 - 1) / 3) == "concern"
+
+
+runner = CliRunner()
+
+
+def test_cli_validate_passes_good_files():
+    result = runner.invoke(cli, ["questionnaire", "validate",
+                                 str(HERE / "multi-agency-working.yaml"),
+                                 str(DATA / "local-partnership-check.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "OK (multi-agency-working@1" in result.output
+
+
+def test_cli_validate_lists_every_error_and_exits_1(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(VALID.replace("scale: yn\n        tags", "scale: nope\n        tags")
+                   .replace("id: second", "id: first"))
+    result = runner.invoke(cli, ["questionnaire", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:16: item first: unknown scale 'nope'" in result.output
+    assert "duplicate item id" in result.output
+
+
+def test_cli_show_json_has_every_items_tags():
+    result = runner.invoke(cli, ["questionnaire", "show", "multi-agency-working", "--json"])
+    assert result.exit_code == 0
+    shown = json.loads(result.output)
+    items = [i for s in shown["sections"] for i in s["items"]]
+    assert len(items) >= 70
+    factors = {i["tags"]["factor"][0] for i in items if "factor" in i["tags"]}
+    assert len(factors & {"role_demarcation", "funding", "leadership"}) == 3
+    assert any(i["tags"].get("townsley") for i in items)
+    assert any(i["tags"].get("gaster") for i in items)
+
+
+def test_cli_show_unknown_key_fails_clearly():
+    result = runner.invoke(cli, ["questionnaire", "show", "no-such-thing"])
+    assert result.exit_code == 1
+    assert "No questionnaire 'no-such-thing'" in result.output
+
+
+def test_catalogue_keeps_old_versions(tmp_path):
+    (tmp_path / "v1.yaml").write_text(VALID)
+    (tmp_path / "v2.yaml").write_text(VALID.replace("version: 1", "version: 2")
+                                      .replace("Second statement.", "Second, reworded."))
+    catalogue = load_catalogue(tmp_path)
+    assert catalogue.get("tiny").version == 2
+    assert catalogue.get("tiny", 1).item("second").text == "Second statement."
+
+
+def test_catalogue_refuses_two_files_with_the_same_version(tmp_path):
+    (tmp_path / "a.yaml").write_text(VALID)
+    (tmp_path / "b.yaml").write_text(VALID)
+    with pytest.raises(InvalidQuestionnaire, match="tiny@1 is already defined"):
+        load_catalogue(tmp_path)
