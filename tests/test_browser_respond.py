@@ -1,0 +1,114 @@
+"""A board member completes the questionnaire in a real Chromium, with and without
+JavaScript; every page passes an axe-core accessibility check and fits a 320px screen."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from sqlmodel import select
+
+from app.models import Answer, Respondent
+from tests.factories import make_invite
+
+pytestmark = pytest.mark.browser
+axe = Axe()
+
+
+def assert_accessible(page):
+    results = axe.run(page)
+    serious = [v for v in results.response["violations"]
+               if v["impact"] in ("serious", "critical")]
+    assert serious == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
+                           for v in serious]
+
+
+def assert_fits_width(page, width=320):
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= width, f"page is {overflow}px wide on a {width}px screen"
+
+
+def test_complete_questionnaire_with_autosave(browser, live_server, session, core):
+    respondent, token = make_invite(session)
+    context = browser.new_context(viewport={"width": 1024, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server}/r/{token}")
+    assert page.title().startswith("About you")
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue").click()
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert_accessible(page)
+    page.locator("input[name=agency]").first.check()
+    page.get_by_label("Operational").check()
+    page.get_by_role("button", name="Continue").click()
+
+    for number, section in enumerate(core.sections, start=1):
+        assert page.locator("h1").inner_text().startswith(section.title)
+        assert_accessible(page)
+        for index, item in enumerate(section.items):
+            option = item.scale.options[index % len(item.scale.options)]
+            page.locator(f"input[name={item.id}][value='{option.value}']").check()
+            status = page.locator("#autosave-status")
+            status.get_by_text("Saved").wait_for()
+        page.get_by_role("button", name="Save and continue").click()
+
+    assert page.locator("h1").inner_text().startswith("Check your answers")
+    assert_accessible(page)
+    page.get_by_role("button", name="Submit my answers").click()
+    assert page.locator(".govuk-panel__title").inner_text() == "Response submitted"
+    assert_accessible(page)
+    assert errors == []
+    session.expire_all()
+    saved = {a.item_id: a.value for a in session.exec(
+        select(Answer).where(Answer.respondent_id == respondent.id))}
+    expected = {}
+    for section in core.sections:
+        for index, item in enumerate(section.items):
+            expected[item.id] = item.scale.options[index % len(item.scale.options)].value
+    assert saved == expected
+    assert session.get(Respondent, respondent.id).level == "operational"
+    context.close()
+
+
+def test_keyboard_only_answering_autosaves(browser, live_server, session, core):
+    respondent, token = make_invite(session)
+    page = browser.new_page(viewport={"width": 1024, "height": 800})
+    page.goto(f"{live_server}/r/{token}/about")
+    page.locator("input[name=agency]").first.focus()
+    page.keyboard.press("Space")
+    page.locator("#level").focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/s/{core.sections[0].id}")
+    first = core.sections[0].items[0]
+    page.locator(f"input[name={first.id}]").first.focus()
+    page.keyboard.press("Space")
+    page.locator("#autosave-status").get_by_text("Saved").wait_for()
+    session.expire_all()
+    assert session.exec(select(Answer.value).where(
+        Answer.respondent_id == respondent.id, Answer.item_id == first.id)).one() == \
+        first.scale.options[0].value
+    page.close()
+
+
+def test_without_javascript_on_a_narrow_screen(browser, live_server, session, core):
+    respondent, token = make_invite(session)
+    context = browser.new_context(java_script_enabled=False,
+                                  viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(f"{live_server}/r/{token}")
+    assert_fits_width(page)
+    page.locator("input[name=agency]").first.check()
+    page.locator("#level").check()
+    page.get_by_role("button", name="Continue").click()
+    section = core.sections[0]
+    assert_fits_width(page)
+    for item in section.items:
+        page.locator(f"input[name={item.id}]").last.check()
+    page.get_by_role("button", name="Save and continue").click()
+    assert page.locator("h1").inner_text().startswith(core.sections[1].title)
+    assert_fits_width(page)
+    session.expire_all()
+    saved = session.exec(select(Answer).where(Answer.respondent_id == respondent.id)).all()
+    assert {a.item_id for a in saved} == {i.id for i in section.items}
+    assert {a.value for a in saved} == {"dk"}
+    context.close()
