@@ -132,6 +132,63 @@ def questionnaire_show(
             typer.echo(f"  {item.id}{flag}: {item.text}\n      {tags}")
 
 
+def _questionnaire_ref(ref: str):
+    """KEY or KEY@VERSION, from the installed questionnaires."""
+    from app.questionnaires.loader import load_catalogue
+
+    key, _, version = ref.partition("@")
+    if version and not version.isdigit():
+        typer.echo(f"Version in '{ref}' must be a number, e.g. {key}@1", err=True)
+        raise typer.Exit(2)
+    q = load_catalogue().get(key, int(version) if version else None)
+    if q is None:
+        typer.echo(f"No questionnaire '{ref}' is installed", err=True)
+        raise typer.Exit(2)
+    return q
+
+
+def _answers_file(path: Path):
+    from app.scoring import ScoringInputError
+    from app.scoring.scores import respondents_from_json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        typer.echo(f"Cannot read {path}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        typer.echo(f"{path} is not valid JSON: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        return respondents_from_json(data)
+    except ScoringInputError as exc:
+        for problem in exc.problems:
+            typer.echo(f"{path}: {problem}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def score(
+    file: Annotated[Path, typer.Argument(help='JSON file: {"respondents": [...]}')],
+    questionnaire: Annotated[str, typer.Option(help="KEY or KEY@VERSION")] = "multi-agency-working",
+    anonymity_threshold: Annotated[int, typer.Option(min=1)] = 3,
+    agencies: Annotated[int | None, typer.Option(help="Agencies in the partnership")] = None,
+):
+    """Score answers held in a file and print the result as JSON."""
+    from app.scoring import ScoringInputError, score_round
+
+    q = _questionnaire_ref(questionnaire)
+    respondents = _answers_file(file)
+    try:
+        result = score_round(q, respondents, anonymity_threshold=anonymity_threshold,
+                             agencies_in_partnership=agencies)
+    except ScoringInputError as exc:
+        for problem in exc.problems:
+            typer.echo(f"{file}: {problem}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 DONT_KNOW = "dk"
@@ -23,20 +24,24 @@ class Scale:
     id: str
     options: tuple[Option, ...]
 
-    @property
+    @cached_property
     def scored(self) -> tuple[Option, ...]:
         return tuple(o for o in self.options if not o.missing)
 
-    @property
+    @cached_property
     def low(self) -> float:
         return min(o.number for o in self.scored)
 
-    @property
+    @cached_property
     def high(self) -> float:
         return max(o.number for o in self.scored)
 
+    @cached_property
+    def _by_value(self) -> dict[str, Option]:
+        return {o.value: o for o in self.options}
+
     def option(self, value: str) -> Option | None:
-        return next((o for o in self.options if o.value == value), None)
+        return self._by_value.get(value)
 
     def score(self, value: str, *, reverse: bool = False) -> float | None:
         """An answer on 0-100, where 100 is always the best; None for missing options."""
@@ -123,20 +128,16 @@ class Questionnaire:
     def ref(self) -> str:
         return f"{self.key}@{self.version}"
 
-    @property
+    @cached_property
     def items(self) -> tuple[Item, ...]:
         return tuple(item for section in self.sections for item in section.items)
 
     def item(self, item_id: str) -> Item | None:
         return self._items_by_id.get(item_id)
 
-    @property
+    @cached_property
     def _items_by_id(self) -> dict[str, Item]:
-        cached = self.__dict__.get("_index")
-        if cached is None:
-            cached = {item.id: item for item in self.items}
-            object.__setattr__(self, "_index", cached)
-        return cached
+        return {item.id: item for item in self.items}
 
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)

@@ -1,0 +1,130 @@
+"""Scoring a round: one result holding scores, breakdowns, consensus, placements and coverage."""
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.questionnaires.schema import Questionnaire
+from app.scoring import thresholds as t
+from app.scoring.consensus import Consensus, measure
+from app.scoring.scores import (
+    GroupScores, RespondentAnswers, answer_scores, breakdowns, check_answers, score_group,
+)
+from app.scoring.typologies import Placement, place
+
+
+@dataclass
+class Coverage:
+    respondents: int
+    agencies_responding: int
+    agencies_in_partnership: int | None
+    items: int
+    answered_share: float  # of all respondent x item cells, how many were answered
+    dont_know_share: float  # of answered cells, how many were "don't know"
+    by_level: dict[str, int]
+    by_agency: dict[str, int]
+    confidence: str  # adequate, low, insufficient
+    notes: list[str]
+
+
+@dataclass
+class RoundResult:
+    questionnaire: str
+    anonymity_threshold: int
+    coverage: Coverage
+    partnership: GroupScores
+    groups: list[GroupScores]
+    consensus: Consensus
+    placements: list[Placement]
+
+    def placement(self, model: str) -> Placement:
+        return next(p for p in self.placements if p.model == model)
+
+    def group(self, kind: str, name: str) -> GroupScores | None:
+        return next((g for g in self.groups if g.kind == kind and g.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        for placement, raw in zip(self.placements, data["placements"], strict=True):
+            raw["key"] = placement.key
+        for gaps in ("agency_gaps", "level_gaps"):
+            for gap, raw in zip(getattr(self.consensus, gaps), data["consensus"][gaps],
+                                strict=True):
+                raw["size"] = gap.size
+        return _rounded(data)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def score_round(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswers], *,
+                anonymity_threshold: int = t.DEFAULT_ANONYMITY_THRESHOLD,
+                agencies_in_partnership: int | None = None) -> RoundResult:
+    """Score a round's answers. Raises ScoringInputError listing every unknown item or value."""
+    check_answers(questionnaire, respondents)
+    per_respondent = [answer_scores(questionnaire, r) for r in respondents]
+    partnership = score_group(questionnaire, "all", "Whole partnership", respondents,
+                              per_respondent)
+    groups = breakdowns(questionnaire, respondents, per_respondent,
+                        anonymity_threshold=anonymity_threshold)
+    return RoundResult(
+        questionnaire=questionnaire.ref,
+        anonymity_threshold=anonymity_threshold,
+        coverage=coverage(questionnaire, respondents, per_respondent, agencies_in_partnership),
+        partnership=partnership,
+        groups=groups,
+        consensus=measure(questionnaire, per_respondent, groups),
+        placements=place(questionnaire, per_respondent, len(respondents)),
+    )
+
+
+def coverage(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswers],
+             per_respondent: Sequence[dict[str, float | None]],
+             agencies_in_partnership: int | None) -> Coverage:
+    required = [i for i in questionnaire.items
+                if not questionnaire.section(i.section_id).optional]
+    cells = len(respondents) * len(required)
+    answered = sum(1 for r in respondents for i in required if i.id in r.answers)
+    dont_know = sum(1 for s in per_respondent for i in required
+                    if i.id in s and s[i.id] is None)
+    agencies = {r.agency for r in respondents}
+    by_level: dict[str, int] = {}
+    by_agency: dict[str, int] = {}
+    for r in respondents:
+        by_level[r.level or "not given"] = by_level.get(r.level or "not given", 0) + 1
+        by_agency[r.agency] = by_agency.get(r.agency, 0) + 1
+    answered_share = answered / cells if cells else 0.0
+    notes = []
+    confidence = "adequate"
+    if len(respondents) < t.MIN_RESPONDENTS:
+        confidence = "insufficient"
+        notes.append(f"{len(respondents)} response(s); at least {t.MIN_RESPONDENTS} are needed "
+                     "before MAPS places the partnership on any model.")
+    else:
+        if len(agencies) < t.MIN_AGENCIES:
+            notes.append(f"Only {len(agencies)} agency answered: the results show one "
+                         "agency's view of the partnership.")
+        if agencies_in_partnership and len(agencies) / agencies_in_partnership < \
+                t.MIN_AGENCY_SHARE:
+            notes.append(f"{len(agencies)} of the partnership's {agencies_in_partnership} "
+                         "agencies answered.")
+        if answered_share < t.MIN_ANSWERED_SHARE:
+            notes.append(f"Only {answered_share:.0%} of questions were answered.")
+        if notes:
+            confidence = "low"
+    return Coverage(
+        respondents=len(respondents), agencies_responding=len(agencies),
+        agencies_in_partnership=agencies_in_partnership, items=len(questionnaire.items),
+        answered_share=answered_share,
+        dont_know_share=dont_know / answered if answered else 0.0,
+        by_level=by_level, by_agency=dict(sorted(by_agency.items())),
+        confidence=confidence, notes=notes,
+    )

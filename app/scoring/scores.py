@@ -1,0 +1,212 @@
+"""Item, factor, area and dimension scores on 0-100, for the partnership and its groups."""
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from statistics import fmean
+from typing import Any
+
+from app.questionnaires.schema import Item, Questionnaire
+from app.scoring import thresholds as t
+
+
+@dataclass(frozen=True)
+class RespondentAnswers:
+    """One board member's answers: item id -> option value, None meaning "don't know".
+    Items left out were not answered."""
+
+    agency: str
+    answers: Mapping[str, str | None]
+    level: str | None = None
+    sector: str | None = None
+
+
+class ScoringInputError(ValueError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def respondents_from_json(data: Any) -> list[RespondentAnswers]:
+    """Read {"respondents": [{"agency", "sector", "level", "answers": {...}}]}, the format of
+    `maps score` and `maps report`, saying exactly what is wrong and where."""
+    if not isinstance(data, dict) or not isinstance(data.get("respondents"), list):
+        raise ScoringInputError(['the file must be an object with a "respondents" list'])
+    problems, respondents = [], []
+    for n, raw in enumerate(data["respondents"], start=1):
+        if not isinstance(raw, dict):
+            problems.append(f"respondent {n}: must be an object")
+            continue
+        agency, answers = raw.get("agency"), raw.get("answers")
+        if not isinstance(agency, str) or not agency.strip():
+            problems.append(f'respondent {n}: "agency" must be a non-empty string')
+        if not isinstance(answers, dict):
+            problems.append(f'respondent {n}: "answers" must be an object of item id: value')
+            continue
+        bad = [k for k, v in answers.items()
+               if v is not None and (isinstance(v, bool) or not isinstance(v, str | int | float))]
+        for key in bad:
+            problems.append(f"respondent {n}: answer to '{key}' must be a value or null")
+        if not problems:
+            respondents.append(RespondentAnswers(
+                agency=agency.strip(), level=raw.get("level"), sector=raw.get("sector"),
+                answers={k: normalise(v) for k, v in answers.items()}))
+    if problems:
+        raise ScoringInputError(problems)
+    return respondents
+
+
+def check_answers(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswers]) -> None:
+    problems = []
+    for n, respondent in enumerate(respondents, start=1):
+        if respondent.level not in (None, "strategic", "operational"):
+            problems.append(f"respondent {n}: level must be 'strategic' or 'operational', "
+                            f"not {respondent.level!r}")
+        for item_id, value in respondent.answers.items():
+            item = questionnaire.item(item_id)
+            if item is None:
+                problems.append(f"respondent {n}: '{item_id}' is not an item of "
+                                f"{questionnaire.ref}")
+            elif value is not None and item.scale.option(str(value)) is None:
+                allowed = ", ".join(o.value for o in item.scale.options)
+                problems.append(f"respondent {n}: {value!r} is not on the scale of "
+                                f"'{item_id}' (allowed: {allowed}, or null for don't know)")
+    if problems:
+        raise ScoringInputError(problems)
+
+
+def normalise(value: str | int | float | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def is_marker(questionnaire: Questionnaire, item: Item) -> bool:
+    return any(item.has_tag("part", part) for part in t.MARKER_PARTS)
+
+
+def scored_items(questionnaire: Questionnaire) -> list[Item]:
+    return [i for i in questionnaire.items if not is_marker(questionnaire, i)]
+
+
+@dataclass
+class ItemScore:
+    item_id: str
+    score: float | None
+    band: str | None
+    n: int  # answers that count towards the score
+    dont_know: int
+    unanswered: int
+    distribution: dict[str, int]  # option value -> how many chose it
+
+
+@dataclass
+class TagScore:
+    tag: str
+    value: str
+    score: float | None
+    band: str | None
+    n: int  # respondents who answered at least one of its items
+    items: int
+
+
+@dataclass
+class GroupScores:
+    kind: str  # "all", "agency", "level"
+    name: str
+    respondents: int
+    suppressed: bool = False
+    overall: float | None = None
+    overall_band: str | None = None
+    items: dict[str, ItemScore] = field(default_factory=dict)
+    tags: dict[str, dict[str, TagScore]] = field(default_factory=dict)
+
+
+def answer_scores(questionnaire: Questionnaire,
+                  respondent: RespondentAnswers) -> dict[str, float | None]:
+    """Each answered item's 0-100 score for one respondent; None for "don't know"."""
+    scores = {}
+    for item_id, value in respondent.answers.items():
+        item = questionnaire.item(item_id)
+        value = normalise(value)
+        scores[item_id] = None if value is None else item.score(value)
+    return scores
+
+
+def composite(scores: Mapping[str, float | None], items: Iterable[Item]) -> float | None:
+    """One respondent's mean over the given items they answered (don't know left out)."""
+    values = [scores[i.id] for i in items if scores.get(i.id) is not None]
+    return fmean(values) if values else None
+
+
+def tag_groups(questionnaire: Questionnaire) -> dict[str, dict[str, list[Item]]]:
+    """For each scored tag, its values and their (non-marker) items, in vocabulary order."""
+    items = scored_items(questionnaire)
+    groups: dict[str, dict[str, list[Item]]] = {}
+    for tag in t.SCORED_TAGS:
+        values = questionnaire.tag_values(tag)
+        found = {v: [i for i in items if i.has_tag(tag, v)] for v in values}
+        found = {v: members for v, members in found.items() if members}
+        if found:
+            groups[tag] = found
+    return groups
+
+
+def _band(questionnaire: Questionnaire, score: float | None) -> str | None:
+    return questionnaire.bands.band(score) if questionnaire.bands else None
+
+
+def score_group(questionnaire: Questionnaire, kind: str, name: str,
+                respondents: Sequence[RespondentAnswers],
+                per_respondent: Sequence[dict[str, float | None]],
+                *, suppressed: bool = False) -> GroupScores:
+    group = GroupScores(kind=kind, name=name, respondents=len(respondents),
+                        suppressed=suppressed)
+    if suppressed:
+        return group
+    for item in questionnaire.items:
+        answered = [s for s in per_respondent if item.id in s]
+        values = [s[item.id] for s in answered if s[item.id] is not None]
+        # A null answer is "don't know": count it under the scale's first missing option.
+        dont_know = next((o.value for o in item.scale.options if o.missing), "dk")
+        distribution = Counter(normalise(r.answers[item.id]) or dont_know
+                               for r in respondents if item.id in r.answers)
+        score = fmean(values) if values else None
+        group.items[item.id] = ItemScore(
+            item_id=item.id, score=score,
+            band=None if is_marker(questionnaire, item) else _band(questionnaire, score),
+            n=len(values), dont_know=len(answered) - len(values),
+            unanswered=len(respondents) - len(answered),
+            distribution={o.value: distribution[o.value] for o in item.scale.options},
+        )
+    for tag, values in tag_groups(questionnaire).items():
+        group.tags[tag] = {}
+        for value, items in values.items():
+            composites = [c for s in per_respondent if (c := composite(s, items)) is not None]
+            score = fmean(composites) if composites else None
+            group.tags[tag][value] = TagScore(tag=tag, value=value, score=score,
+                                              band=_band(questionnaire, score),
+                                              n=len(composites), items=len(items))
+    scored = scored_items(questionnaire)
+    overall = [c for s in per_respondent if (c := composite(s, scored)) is not None]
+    group.overall = fmean(overall) if overall else None
+    group.overall_band = _band(questionnaire, group.overall)
+    return group
+
+
+def breakdowns(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswers],
+               per_respondent: Sequence[dict[str, float | None]], *,
+               anonymity_threshold: int) -> list[GroupScores]:
+    """Scores per agency and per level; groups below the threshold keep only their size."""
+    groups = []
+    for kind, key in (("agency", lambda r: r.agency), ("level", lambda r: r.level)):
+        names = sorted({key(r) for r in respondents if key(r)})
+        for name in names:
+            members = [i for i, r in enumerate(respondents) if key(r) == name]
+            groups.append(score_group(
+                questionnaire, kind, name, [respondents[i] for i in members],
+                [per_respondent[i] for i in members],
+                suppressed=len(members) < anonymity_threshold))
+    return groups

@@ -1,0 +1,45 @@
+"""Scoring rounds held in the database: only submitted answers count, and the demo
+partnerships are spread across the typologies."""
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from app import demo
+from app.models import Agency, Answer, AssessmentRound, Partnership
+from app.services import results
+from tests.factories import make_invite, make_round
+
+
+def test_only_submitted_responses_are_scored(session, catalogue, core):
+    round_ = make_round(session)
+    agency = session.exec(select(Agency)).first()
+    item = core.items[0]
+    for value, submitted in (("2", True), ("2", True), ("2", True), ("0", False)):
+        respondent, _ = make_invite(session, round_, agency_id=agency.id, level="strategic")
+        session.add(Answer(respondent_id=respondent.id, item_id=item.id, value=value))
+        if submitted:
+            respondent.submitted_at = datetime.now(UTC)
+        session.add(respondent)
+    session.commit()
+    scores = results.score(session, round_, catalogue)
+    assert scores.invited == 4
+    assert scores.result.coverage.respondents == 3
+    assert scores.result.partnership.items[item.id].score == 100
+
+
+def test_demo_partnerships_show_a_spread_of_placements(session, catalogue, core):
+    demo.load(session, core, hash_rounds=1)
+    latest = {}
+    for round_ in session.exec(select(AssessmentRound).where(AssessmentRound.status == "closed")
+                               .order_by(AssessmentRound.opens_at)):
+        latest[round_.partnership_id] = round_
+    townsley, gaster = Counter(), Counter()
+    for round_ in latest.values():
+        result = results.score(session, round_, catalogue).result
+        townsley[result.placement("townsley").level] += 1
+        gaster[result.placement("gaster").level] += 1
+    assert len(latest) == len(session.exec(select(Partnership)).all())
+    assert set(townsley) == {"autonomous", "coordinated", "integrated"}
+    assert len(gaster) >= 4
