@@ -123,30 +123,31 @@ PROFILES = [
 def _fact_probability(item: Item, profile: Profile, townsley: str, gaster: int,
                       quality: float) -> float:
     """How likely a board member is to answer Yes to a structural fact for this profile."""
-    if item.tag("townsley"):
-        level = TOWNSLEY.index(item.tag("townsley")[0])
-        if level == 0:
-            return 0.85 if townsley == "autonomous" else 0.15
-        return 0.9 if TOWNSLEY.index(townsley) >= level else 0.12
-    if item.tag("gaster"):
-        return 0.9 if gaster >= int(item.tag("gaster")[0]) else 0.15
-    if item.tag("fox_butler_function"):
-        return 0.9 if item.tag("fox_butler_function")[0] == profile.function else 0.2
-    if item.tag("audit_commission"):
-        return 0.9 if item.tag("audit_commission")[0] == profile.form else 0.08
-    if item.tag("fox_butler_stage"):
-        stage = {"autonomous": "cooperation", "coordinated": "coordination",
-                 "integrated": "integration"}[townsley]
-        return 0.85 if item.tag("fox_butler_stage")[0] == stage else 0.25
+    # Watson first: separate assessment marks coordinated working but not integrated teams.
     if item.tag("watson"):
         kind = {"autonomous": "multidisciplinary", "coordinated": "interdisciplinary",
                 "integrated": "transdisciplinary"}[townsley]
-        return 0.85 if item.tag("watson")[0] == kind else 0.2
+        return 0.88 if item.tag("watson")[0] == kind else 0.1
+    if item.tag("townsley"):
+        level = TOWNSLEY.index(item.tag("townsley")[0])
+        if level == 0:
+            return 0.88 if townsley == "autonomous" else 0.08
+        return 0.92 if TOWNSLEY.index(townsley) >= level else 0.08
+    if item.tag("gaster"):
+        return 0.92 if gaster >= int(item.tag("gaster")[0]) else 0.08
+    if item.tag("fox_butler_function"):
+        return 0.9 if item.tag("fox_butler_function")[0] == profile.function else 0.1
+    if item.tag("audit_commission"):
+        return 0.92 if item.tag("audit_commission")[0] == profile.form else 0.05
+    if item.tag("fox_butler_stage"):
+        stage = {"autonomous": "cooperation", "coordinated": "coordination",
+                 "integrated": "integration"}[townsley]
+        return 0.88 if item.tag("fox_butler_stage")[0] == stage else 0.1
     if item.tag("atkinson"):
         model = {"co_located": "centre_based", "separate_organisation": "operational_team",
                  "steering_group": "decision_making_group",
                  "virtual_organisation": "coordinated_delivery"}[profile.form]
-        return 0.85 if item.tag("atkinson")[0] == model else 0.25
+        return 0.88 if item.tag("atkinson")[0] == model else 0.12
     return min(0.95, max(0.05, (quality - 1.5) / 3.5))
 
 
@@ -162,7 +163,8 @@ def _answer(item: Item, rng: random.Random, profile: Profile, townsley: str, gas
             return scored[max(0, min(top, round(rng.gauss(centre, 0.8))))]
         p = _fact_probability(item, profile, townsley, gaster, quality)
         roll = rng.random()
-        return scored[2] if roll < p else scored[1] if roll < p + 0.15 else scored[0]
+        # Members mostly agree on facts; a few answer "partly" either way.
+        return scored[2] if roll < p else scored[1] if roll < p + 0.08 else scored[0]
     if rng.random() < 0.05:
         return DONT_KNOW
     mean = quality + agency_bias
