@@ -11,7 +11,7 @@ test:
 
 bench:
 	@scripts/setup.sh --test
-	.venv/bin/python -m bench
+	scripts/with-postgres.sh .venv/bin/python -m bench
 
 lint:
 	.venv/bin/ruff check app tests migrations bench

@@ -6,10 +6,13 @@ from typing import Annotated
 
 import typer
 
+from app.cli_accounts import register as register_accounts
+
 app = typer.Typer(help="MAPS: Multi-Agency Partnership Self-assessment.", no_args_is_help=True)
 questionnaire_app = typer.Typer(help="Check and show questionnaire definitions.",
                                 no_args_is_help=True)
 app.add_typer(questionnaire_app, name="questionnaire")
+register_accounts(app)
 
 
 def _settings():
@@ -74,8 +77,7 @@ def _load_demo(settings, *, reset: bool) -> None:
             typer.echo("The database already has data; demo data not loaded "
                        "(use `maps demo --reset` to rebuild it).")
             return
-        questionnaire = load_catalogue().get(demo_data.QUESTIONNAIRE)
-        links = demo_data.load(session, questionnaire)
+        links = demo_data.load(session, load_catalogue())
     engine.dispose()
     lines = ["Demo data loaded: Northshire County Council (demo) and its partnerships.",
              "", "Demo logins (password for all):"]
@@ -86,6 +88,29 @@ def _load_demo(settings, *, reset: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "demo-links.txt").write_text(text + "\n")
     typer.echo(text + f"\n\n(Also written to {settings.data_dir / 'demo-links.txt'})")
+
+
+@app.command()
+def rescore() -> None:
+    """Recompute the kept scores of every closed round (after a scoring change)."""
+    from sqlmodel import Session, select
+
+    from app.db import make_engine
+    from app.models import AssessmentRound, RoundStatus
+    from app.questionnaires.loader import load_catalogue
+    from app.services import results
+
+    settings = _settings()
+    engine = make_engine(settings.db_url)
+    catalogue = load_catalogue()
+    with Session(engine) as session:
+        closed = session.exec(select(AssessmentRound).where(
+            AssessmentRound.status == RoundStatus.closed)).all()
+        for round_ in closed:
+            results.summarise(session, round_, catalogue)
+        session.commit()
+    engine.dispose()
+    typer.echo(f"Rescored {len(closed)} closed round(s).")
 
 
 @questionnaire_app.command("validate")
@@ -187,6 +212,88 @@ def score(
             typer.echo(f"{file}: {problem}", err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def report(
+    source: Annotated[str, typer.Argument(
+        metavar="ROUND_ID|FILE",
+        help='A round id, or with --questionnaire a JSON file: {"respondents": [...]}')],
+    questionnaire: Annotated[str | None, typer.Option(
+        help="KEY or KEY@VERSION: read SOURCE as an answers file (the format of maps score)")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the PDF here")] = None,
+    html: Annotated[Path | None, typer.Option(help="Write the report as one HTML file")] = None,
+    partnership_name: Annotated[str | None, typer.Option(
+        help="Partnership name for the report (default: the file's name)")] = None,
+    title: Annotated[str | None, typer.Option(help="Round title for the report")] = None,
+    anonymity_threshold: Annotated[int, typer.Option(min=1)] = 3,
+    agencies: Annotated[int | None, typer.Option(help="Agencies in the partnership")] = None,
+    charts: Annotated[bool, typer.Option(help="Draw the charts (needs Chromium)")] = True,
+):
+    """Write a round's report as a PDF (--out) and/or an HTML file (--html)."""
+    if out is None and html is None:
+        typer.echo("Say where to write the report: --out FILE.pdf and/or --html FILE.html",
+                   err=True)
+        raise typer.Exit(2)
+    if questionnaire is None and source.isdigit():
+        typer.echo(f"Reports for round {source} from the database are not yet available; "
+                   "use --questionnaire KEY FILE.json for answers held in a file.", err=True)
+        raise typer.Exit(2)
+    path = Path(source)
+    q = _questionnaire_ref(questionnaire or "multi-agency-working")
+    respondents = _answers_file(path)
+    if not respondents:
+        typer.echo(f"{path}: the file has no respondents", err=True)
+        raise typer.Exit(2)
+    context = _report_context(q, respondents, path, partnership_name=partnership_name,
+                              title=title, anonymity_threshold=anonymity_threshold,
+                              agencies=agencies)
+    _write_report(context, out=out, html=html, charts=charts)
+
+
+def _report_context(q, respondents, path: Path, *, partnership_name, title,
+                    anonymity_threshold, agencies):
+    from app.reports.context import build_context
+    from app.scoring import ScoringInputError, score_round
+
+    try:
+        result = score_round(q, respondents, anonymity_threshold=anonymity_threshold,
+                             agencies_in_partnership=agencies)
+    except ScoringInputError as exc:
+        for problem in exc.problems:
+            typer.echo(f"{path}: {problem}", err=True)
+        raise typer.Exit(2) from None
+    return build_context(partnership_name=(partnership_name or path.stem).strip() or path.stem,
+                         round_title=title or f"Answers from {path.name}", questionnaire=q,
+                         result=result)
+
+
+def _write_report(context, *, out: Path | None, html: Path | None, charts: bool) -> None:
+    from app.reports.charts import ChartRenderingError
+    from app.reports.pdf import chart_images, html_to_pdf, render_html
+
+    for target in (t for t in (out, html) if t is not None):
+        if not target.parent.is_dir():
+            typer.echo(f"Cannot write {target}: no folder {target.parent}", err=True)
+            raise typer.Exit(2)
+    try:
+        svgs = chart_images(context) if charts else {}
+    except ChartRenderingError as exc:
+        typer.echo(f"{exc}. Is Chromium installed (apt-get install chromium)? "
+                   "--no-charts writes the report without charts.", err=True)
+        raise typer.Exit(1) from None
+    try:
+        if html is not None:
+            html.write_text(render_html(context, svgs=svgs, self_contained=True),
+                            encoding="utf-8")
+            typer.echo(f"Wrote {html}")
+        if out is not None:
+            out.write_bytes(html_to_pdf(render_html(context, svgs=svgs)))
+            typer.echo(f"Wrote {out} ({len(context.recommendations)} recommendations)")
+    except OSError as exc:
+        typer.echo(f"Cannot write the report: {exc.strerror} ({exc.filename})", err=True)
+        raise typer.Exit(2) from None
 
 
 def _safe_url(url: str) -> str:

@@ -1,5 +1,6 @@
 """Settings read from MAPS_* environment variables, with defaults that work out of the box."""
 
+import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +20,24 @@ class Settings(BaseSettings):
     anonymity_threshold: int = Field(default=3, ge=1)
     https: bool = Field(default=False, description="Serve cookies with the Secure flag")
 
+    # Mail is optional: without an SMTP host, links are shown to the admin or coordinator.
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset: no email")
+    smtp_port: int = Field(default=587, description="465 means TLS from the start")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = Field(default=True, description="Upgrade to TLS on ports other than 465")
+    smtp_from: str = Field(default="MAPS <maps@localhost>", description="Sender of MAPS email")
+
+    # Argon2id cost (argon2-cffi's defaults); tests lower them to keep the suite fast.
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_cost: int = Field(default=65536, ge=8, description="KiB")
+    sign_in_max_failures: int = Field(default=5, ge=1, description="Per email, per window")
+    sign_in_max_failures_per_ip: int = Field(default=20, ge=1, description="Per address")
+    sign_in_window_minutes: int = Field(default=15, ge=1)
+    password_link_hours: int = Field(default=24, ge=1, description="Reset links expire")
+    session_hours: int = Field(default=8, ge=1, description="How long a sign-in lasts")
+    max_request_bytes: int = Field(default=5_000_000, ge=10_000, description="Largest request")
+
     @property
     def db_url(self) -> str:
         if self.database_url:
@@ -33,7 +52,20 @@ class Settings(BaseSettings):
             return self.secret_key_value
         path = self.data_dir / "secret_key"
         if not path.exists():
+            # Written aside, then linked into place: worker processes starting together all
+            # read the one complete key, never an empty or half-written file.
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+            draft = self.data_dir / f".secret_key.{os.getpid()}"
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        key = path.read_text().strip()
+        if not key:
+            raise ValueError(f"{path} is empty: delete it, or set MAPS_SECRET_KEY")
+        return key

@@ -11,7 +11,8 @@ from app.models import (
     Agency, Answer, AssessmentRound, Organisation, Partnership, PartnershipCoordinator,
     Respondent, Role, RoundStatus, Sector, User,
 )
-from app.questionnaires.schema import DONT_KNOW, Item, Questionnaire
+from app.questionnaires.schema import DONT_KNOW, Item
+from app.services import results
 from app.services.responses import invite
 
 SEED = 20070701
@@ -195,10 +196,11 @@ class DemoLinks:
     invites: list[tuple[str, str]]  # (description, path)
 
 
-def load(session: Session, questionnaire: Questionnaire, *, today: datetime | None = None,
+def load(session: Session, catalogue, *, today: datetime | None = None,
          hash_rounds: int = 2) -> DemoLinks:
     """Fill an empty database. Answers depend only on SEED; invite tokens stay random."""
     rng = random.Random(SEED)
+    questionnaire = catalogue.get(QUESTIONNAIRE)
     today = today or datetime.now(UTC)
     hasher = PasswordHasher(time_cost=hash_rounds)
     org = Organisation(name="Northshire County Council (demo)")
@@ -248,6 +250,10 @@ def load(session: Session, questionnaire: Questionnaire, *, today: datetime | No
             gaster = min(5, gaster + (1 if profile.growth > 0.3 else 0))
         if index == 0:
             invites = _open_round(session, rng, partnership, agencies, questionnaire, today)
+    session.flush()
+    for round_ in session.exec(select(AssessmentRound).where(
+            AssessmentRound.status == RoundStatus.closed)):
+        results.summarise(session, round_, catalogue)
     session.commit()
     return DemoLinks(
         logins=[("Organisation admin", admin.email, DEMO_PASSWORD),

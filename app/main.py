@@ -2,19 +2,23 @@
 
 import logging
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
 from app.config import Settings
 from app.db import make_engine
 from app.questionnaires.loader import load_catalogue
 from app.services.responses import ResponseError
-from app.web import pages, respond
+from app.web import admin, auth, compare, pages, partnerships, respond, results, rounds
+from app.web.access import SignInRequired
+from app.web.csrf import CSRFMiddleware
 from app.web.render import TEMPLATES, make_templates, render
 
 log = logging.getLogger("maps")
@@ -39,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine.dispose()
 
     app = FastAPI(title="MAPS", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json")
+                  openapi_url="/api/openapi.json", max_body_size=settings.max_request_bytes)
     app.state.settings = settings
     app.state.engine = make_engine(settings.db_url)
     app.state.catalogue = load_catalogue()
@@ -47,6 +51,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(respond.router)
+    app.include_router(auth.router)
+    app.include_router(admin.router)
+    app.include_router(partnerships.router)
+    app.include_router(rounds.router)
+    app.include_router(compare.router)
+    app.include_router(results.router)
+    # Added inner first: the CSRF check runs before the session is read.
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
+                       session_cookie="maps_session", max_age=settings.session_hours * 3600,
+                       same_site="lax", https_only=settings.https)
+    app.add_middleware(CSRFMiddleware, secret=settings.secret_key, https=settings.https)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -64,6 +79,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    405: "That action is not allowed here"}.get(exc.status_code, "Sorry, there is a problem")
         return render(request, "error.html", {"heading": heading, "message": exc.detail},
                       status_code=exc.status_code)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired):
+        if _wants_json(request):
+            return JSONResponse({"detail": "Sign in first"}, status_code=401)
+        # Back to the page after signing in; a form's target is not a page to return to.
+        url = f"/sign-in?next={quote(exc.next_path)}" if request.method == "GET" else "/sign-in"
+        if request.headers.get("HX-Request") == "true":
+            # htmx would swap the sign-in page into the fragment; make it load the page.
+            return Response(status_code=401, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=303)
 
     @app.exception_handler(ResponseError)
     async def response_error(request: Request, exc: ResponseError):

@@ -1,9 +1,10 @@
-"""Database tables: organisations, partnerships and their agencies, rounds, respondents, answers, users."""
+"""Database tables: organisations, partnerships and their agencies, rounds, respondents, answers,
+users, and what accounts need (sign-in attempts, password links, the audit log)."""
 
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import JSON, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -129,3 +130,54 @@ class PartnershipCoordinator(SQLModel, table=True):
 
     user_id: int = Field(foreign_key="user.id", primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", primary_key=True)
+
+
+class SignInAttempt(SQLModel, table=True):
+    """A sign-in attempt that has not succeeded, kept for a while to rate-limit guessing. In the
+    database, not in memory, because several app processes share the one database."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, index=True)
+    ip: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class PasswordLink(SQLModel, table=True):
+    """A one-time link to set a password, issued by an admin (new accounts and resets)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    # SHA-256 of the token: the token itself is only ever in the link.
+    token_hash: str = Field(max_length=64, unique=True)
+    issued_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """One state change by a coordinator or admin (or a sign-in), for admins to read."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    partnership_id: int | None = Field(default=None, foreign_key="partnership.id")
+    round_id: int | None = Field(default=None, foreign_key="assessmentround.id")
+    action: str = Field(max_length=50)
+    detail: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+class RoundSummary(SQLModel, table=True):
+    """The headline scores of a closed round, kept when it closes (its results are final),
+    so comparing hundreds of partnerships needs no re-scoring."""
+
+    round_id: int = Field(foreign_key="assessmentround.id", primary_key=True)
+    computed_at: datetime = Field(default_factory=utcnow)
+    respondents: int
+    invited: int
+    townsley: str | None = Field(default=None, max_length=20)
+    gaster: str | None = Field(default=None, max_length=2)
+    overall: float | None = None
+    # {"dimension": {...}, "area": {...}, "factor": {...}, "impact_on": {...}}: 0-100 or null
+    scores: dict = Field(default_factory=dict, sa_type=JSON)

@@ -63,8 +63,10 @@ def database_url(template_db, tmp_path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
+    # Cheap argon2 parameters keep sign-ins fast; production uses argon2-cffi's defaults.
     return Settings(database_url=database_url, data_dir=tmp_path / "data",
-                    MAPS_SECRET_KEY="test-secret-key-not-for-production")
+                    MAPS_SECRET_KEY="test-secret-key-not-for-production",
+                    password_time_cost=1, password_memory_cost=8192)
 
 
 @pytest.fixture
@@ -85,9 +87,32 @@ def app(settings):
     return create_app(settings)
 
 
+class FormClient(TestClient):
+    """A client that sends the CSRF token the way MAPS pages do: as the `csrftoken` field of a
+    posted form, or as the X-CSRFToken header for htmx and other requests. The token comes from
+    the cookie a page sets; without one yet, the client visits the home page first, as a
+    person would have opened a page before posting. Use a plain TestClient to send none."""
+
+    def csrf_token(self) -> str:
+        if "csrftoken" not in self.cookies:
+            self.get("/")
+        return self.cookies["csrftoken"]
+
+    def request(self, method, url, *args, **kwargs):
+        if method.upper() not in ("GET", "HEAD", "OPTIONS"):
+            token = self.csrf_token()
+            headers = dict(kwargs.get("headers") or {})
+            data = kwargs.get("data")
+            if isinstance(data, dict) and headers.get("HX-Request") != "true":
+                kwargs["data"] = {"csrftoken": token, **data}
+            else:
+                kwargs["headers"] = {**headers, "X-CSRFToken": token}
+        return super().request(method, url, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:
-    with TestClient(app, follow_redirects=False) as client:
+    with FormClient(app, follow_redirects=False) as client:
         yield client
 
 
@@ -143,3 +168,13 @@ def browser():
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def sign_in(client, user, password: str | None = None):
+    """Sign the client in as the user (made by tests.factories.make_user)."""
+    from tests.factories import PASSWORD
+
+    response = client.post("/sign-in", data={"email": user.email,
+                                             "password": password or PASSWORD})
+    assert response.status_code == 303, response.text
+    return response

@@ -3,10 +3,25 @@
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from argon2 import PasswordHasher
 from sqlmodel import Session
 
-from app.models import Agency, AssessmentRound, Organisation, Partnership, RoundStatus, Sector
+from app.models import (
+    Agency,
+    AssessmentRound,
+    Organisation,
+    Partnership,
+    PartnershipCoordinator,
+    Role,
+    RoundStatus,
+    Sector,
+    User,
+)
 from app.services.responses import invite
+
+PASSWORD = "correct horse battery staple"
+# The same cheap parameters as the test settings (tests/conftest.py).
+_hasher = PasswordHasher(time_cost=1, memory_cost=8192)
 
 
 _names = itertools.count(1)
@@ -54,3 +69,20 @@ def make_invite(session: Session, round_: AssessmentRound | None = None, **overr
     respondent, token = invite(session, round_=round_, **overrides)
     session.commit()
     return respondent, token
+
+
+def make_user(session: Session, organisation: Organisation | None = None, *,
+              role: Role = Role.coordinator, coordinates=(), password: str = PASSWORD,
+              **overrides) -> User:
+    """An account with a password (committed); a coordinator of the given partnerships."""
+    n = next(_names)
+    user = User(**{"email": f"{role.value.replace('_', '-')}{n}@example.org",
+                   "name": f"{role.value.replace('_', ' ').title()} {n}", "role": role,
+                   "organisation_id": organisation.id if organisation else None,
+                   "password_hash": _hasher.hash(password), **overrides})
+    session.add(user)
+    session.flush()
+    session.add_all([PartnershipCoordinator(user_id=user.id, partnership_id=p.id)
+                     for p in coordinates])
+    session.commit()
+    return user

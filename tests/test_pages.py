@@ -65,8 +65,8 @@ def test_static_assets_are_served_locally(client):
         assert client.get(url).status_code == 200
 
 
-def test_demo_data_is_deterministic_and_varied(session, core):
-    demo.load(session, core, hash_rounds=1)
+def test_demo_data_is_deterministic_and_varied(session, catalogue):
+    demo.load(session, catalogue, hash_rounds=1)
     from sqlmodel import select
 
     from app.models import Answer, AssessmentRound, Partnership, Respondent
@@ -83,6 +83,6 @@ def test_demo_data_is_deterministic_and_varied(session, core):
         assert 6 <= count <= 20
     first = sorted((a.item_id, a.value) for a in session.exec(select(Answer)).all())
     demo.reset(session)
-    demo.load(session, core, hash_rounds=1)
+    demo.load(session, catalogue, hash_rounds=1)
     second = sorted((a.item_id, a.value) for a in session.exec(select(Answer)).all())
     assert first == second

@@ -280,14 +280,14 @@ def test_reopened_response_can_be_changed_again(client, session, invited, core):
 def test_two_tabs_saving_at_once_leave_one_answer_per_item_the_last(app, engine, session,
                                                                     invited, core):
     respondent, token = invited
-    from fastapi.testclient import TestClient
+    from tests.conftest import FormClient
 
     items = [i for i in core.items if i.scale.id == "agreement"][:5]
     errors = []
 
     def tab(values: list[str]):
         try:
-            with TestClient(app) as tab_client:
+            with FormClient(app) as tab_client:
                 for value in values:
                     for item in items:
                         r = tab_client.post(f"/r/{token}/answer", data={item.id: value},

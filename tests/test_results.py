@@ -29,8 +29,8 @@ def test_only_submitted_responses_are_scored(session, catalogue, core):
     assert scores.result.partnership.items[item.id].score == 100
 
 
-def test_demo_partnerships_show_a_spread_of_placements(session, catalogue, core):
-    demo.load(session, core, hash_rounds=1)
+def test_demo_partnerships_show_a_spread_of_placements(session, catalogue):
+    demo.load(session, catalogue, hash_rounds=1)
     latest = {}
     for round_ in session.exec(select(AssessmentRound).where(AssessmentRound.status == "closed")
                                .order_by(AssessmentRound.opens_at)):

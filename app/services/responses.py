@@ -14,6 +14,7 @@ from app.questionnaires.schema import Questionnaire
 
 MAX_COMMENT = 4000
 COMMENT_PREFIX = "comment__"
+CSRF_FIELD = "csrftoken"  # every form's token (app/web/csrf.py), not an answer
 
 
 def hash_token(token: str) -> str:
@@ -103,7 +104,7 @@ def parse_answer_form(form: Mapping[str, str], questionnaire: Questionnaire,
     questionnaire version. Unknown fields that look like answers are errors, not ignored."""
     parsed = ParsedAnswers({}, {}, {})
     for name, raw in form.items():
-        if name.startswith("_"):
+        if name.startswith("_") or name == CSRF_FIELD:
             continue
         is_comment = name.startswith(COMMENT_PREFIX)
         item_id = name.removeprefix(COMMENT_PREFIX)

@@ -4,7 +4,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from app.models import Agency, Answer, AssessmentRound, Partnership, Respondent
+from app.models import (
+    Agency, Answer, AssessmentRound, Partnership, Respondent, RoundSummary, utcnow,
+)
 from app.questionnaires.schema import Questionnaire
 from app.scoring import RespondentAnswers, RoundResult, score_round
 
@@ -58,3 +60,33 @@ def score(session: Session, round_: AssessmentRound, catalogue) -> RoundScores:
                          agencies_in_partnership=agencies)
     return RoundScores(round=round_, partnership=partnership, questionnaire=questionnaire,
                        result=result, invited=invited)
+
+
+def summarise(session: Session, round_: AssessmentRound, catalogue) -> RoundSummary:
+    """Keep (or refresh) the round's headline scores for comparisons; the caller commits."""
+    scores = score(session, round_, catalogue)
+    result = scores.result
+    partnership = result.partnership
+    summary = session.get(RoundSummary, round_.id) or RoundSummary(round_id=round_.id,
+                                                                  respondents=0, invited=0)
+    summary.computed_at = utcnow()
+    summary.respondents = result.coverage.respondents
+    summary.invited = scores.invited
+    summary.townsley = result.placement("townsley").level
+    summary.gaster = result.placement("gaster").level
+    summary.overall = partnership.overall
+    summary.scores = {tag: {value: s.score for value, s in values.items()}
+                      for tag, values in partnership.tags.items()}
+    session.add(summary)
+    return summary
+
+
+def report_context(session: Session, round_: AssessmentRound, catalogue):
+    """Everything the report shows for a round, for its page and its PDF."""
+    from app.reports.context import build_context
+
+    scores = score(session, round_, catalogue)
+    return build_context(
+        partnership_name=scores.partnership.name, round_title=round_.title,
+        questionnaire=scores.questionnaire, result=scores.result,
+        opens=round_.opens_at.date(), closes=round_.closes_at.date(), invited=scores.invited)

@@ -4,3 +4,41 @@ document.body.classList.add("js-enabled");
 if ("noModule" in HTMLScriptElement.prototype) {
   document.body.classList.add("govuk-frontend-supported");
 }
+
+// htmx requests send the page's CSRF token as a header (forms post it as a hidden field).
+document.addEventListener("htmx:configRequest", function (event) {
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta) {
+    event.detail.headers["X-CSRFToken"] = meta.content;
+  }
+});
+
+// Copy buttons for invite and password links: hidden without JavaScript, where the link
+// stays selectable text.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+    button.hidden = false;
+  });
+});
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy-target]");
+  if (!button) {
+    return;
+  }
+  var field = document.getElementById(button.dataset.copyTarget);
+  var status = document.getElementById(button.dataset.copyTarget + "-status");
+  function done(message) {
+    if (status) {
+      status.textContent = message;
+    }
+  }
+  function fallback() {
+    field.select();
+    done(document.execCommand("copy") ? "Link copied" : "Select the link and copy it");
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(function () { done("Link copied"); }, fallback);
+  } else {
+    fallback();
+  }
+});

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from app.db import get_session
 from app.models import AssessmentRound, Organisation, Partnership, Respondent
+from app.web.access import OptionalUser
 from app.web.render import render
 
 router = APIRouter()
@@ -16,7 +17,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 @router.get("/")
-def home(request: Request, session: SessionDep):
+def home(request: Request, session: SessionDep, user: OptionalUser):
+    # `user` is asked for so that a signed-in user gets their navigation here too.
     def count(query):
         return session.exec(query).one()
 

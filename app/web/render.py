@@ -31,13 +31,40 @@ def is_htmx(request: Request) -> bool:
             and request.headers.get("HX-History-Restore-Request") != "true")
 
 
+def navigation(request: Request) -> list[dict]:
+    """The service navigation for the signed-in user (set on request.state by web/access.py)."""
+    user = getattr(request.state, "user", None)
+    if user is None:
+        return []
+    links = [("Dashboard", "/dashboard")]
+    if user.role == "org_admin":
+        links += [("People", f"/organisations/{user.organisation_id}"), ("Audit log", "/audit")]
+    elif user.role == "site_admin":
+        links += [("Audit log", "/audit")]
+    path = request.url.path
+    return [{"text": text, "href": href, "current": path == href,
+             "active": path != href and path.startswith(href + "/")} for text, href in links]
+
+
+def flash(request: Request, message: str) -> None:
+    """A message for the next page this browser sees (after a redirect)."""
+    request.session["flash"] = message
+
+
 def render(request: Request, template: str, context: dict | None = None, *,
            status_code: int = 200, block: str | None = None) -> Response:
     """Render a page, or only `block` of it when htmx asked for a fragment."""
     templates: Jinja2Blocks = request.app.state.templates
+    context = dict(context or {})
+    context.setdefault("current_user", getattr(request.state, "user", None))
+    context.setdefault("navigation", navigation(request))
+    wants_fragment = bool(block) and is_htmx(request)
+    # Read through the scope, so a page without a message does not vary by cookie.
+    if not wants_fragment and "flash" in request.scope.get("session", {}):
+        context.setdefault("flash", request.session.pop("flash"))
     response = templates.TemplateResponse(
-        request, template, context or {}, status_code=status_code,
-        block_name=block if block and is_htmx(request) else None,
+        request, template, context, status_code=status_code,
+        block_name=block if wants_fragment else None,
     )
     # Pages may answer htmx differently, so caches must key on the header.
     response.headers["Vary"] = "HX-Request"

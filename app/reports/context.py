@@ -1,0 +1,403 @@
+"""Everything the report shows, as one typed context built from a round's result, so the
+HTML page and the PDF read the same data."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from app.questionnaires.schema import Questionnaire
+from app.recommendations.labels import group_label, label, points
+from app.recommendations.library import Library
+from app.recommendations.matching import Recommendation, recommend
+from app.reports.charts import Chart, build_charts
+from app.scoring import thresholds as scoring
+from app.scoring.consensus import Agreement, Gap
+from app.scoring.result import RoundResult
+from app.scoring.typologies import Criterion, Placement
+
+STATUSES = {"not_started": "Not started", "in_progress": "In progress", "done": "Done",
+            "dropped": "Dropped"}
+CRITERION_STATUSES = {"met": "In place", "partly": "Partly in place",
+                      "not_met": "Not in place", "unknown": "Not known"}
+# The consensus section lists this many contested items; the appendix has every item.
+MAX_CONTESTED_LISTED = 12
+# Agencies and levels named in a running header are shortened to this many characters;
+# the cover and the title always carry the whole name.
+HEADER_CHARS = 70
+
+
+def long_date(value: date | None) -> str:
+    """GOV.UK style: 4 March 2026."""
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+@dataclass(frozen=True)
+class ActionPlanRow:
+    text: str
+    owner_agency: str = ""
+    lead: str = ""
+    target_date: date | None = None
+    success_measure: str = ""
+    status: str = "not_started"  # not_started, in_progress, done, dropped
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status.replace("_", " ").capitalize())
+
+    @property
+    def target_date_text(self) -> str:
+        return long_date(self.target_date)
+
+
+@dataclass(frozen=True)
+class PreviousPlan:
+    round_title: str
+    rows: tuple[ActionPlanRow, ...]
+
+
+@dataclass(frozen=True)
+class ResponseRate:
+    invited: int
+    submitted: int
+
+    @property
+    def share(self) -> float | None:
+        return self.submitted / self.invited if self.invited else None
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    key: str
+    label: str
+    score: float | None
+    band: str | None
+    n: int
+
+    @property
+    def text(self) -> str:
+        return points(self.score)
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    kind: str  # agency or level
+    name: str
+    label: str
+    respondents: int
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class GapRow:
+    between: str  # agency or level
+    topic: str
+    high: str
+    high_score: float
+    low: str
+    low_score: float
+
+    @property
+    def size(self) -> int:
+        """The difference of the two numbers printed beside it."""
+        return int(points(self.high_score)) - int(points(self.low_score))
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    item_id: str
+    text: str
+    status: str
+    status_label: str
+    support: float | None  # Yes = 1, Partly = 0.5, No = 0
+    n: int
+    dont_know: int
+
+
+@dataclass(frozen=True)
+class Step:
+    level: str
+    label: str
+    strength: float | None
+    reached: bool
+    current: bool
+    criteria: tuple[CriterionRow, ...]
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """An ordered model drawn as a scale or ladder, lowest step first, with the evidence."""
+
+    model: str
+    title: str
+    source: str
+    status: str  # placed, unclear, insufficient_evidence, not_assessed
+    label: str | None
+    explanation: str
+    steps: tuple[Step, ...]
+    missing: tuple[CriterionRow, ...]
+    next_label: str | None
+
+
+@dataclass(frozen=True)
+class PlacementLine:
+    model: str
+    title: str
+    outcome: str  # the level's name, or why there is none
+    explanation: str
+
+
+@dataclass(frozen=True)
+class ContestedRow:
+    item_id: str
+    text: str
+    section: str
+    reason: str
+    agreement: float | None
+
+    @property
+    def reason_text(self) -> str:
+        return self.reason[:1].upper() + self.reason[1:]
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    item_id: str
+    text: str
+    reverse: bool
+    score: float | None
+    band: str | None
+    n: int
+    unanswered: int
+    counts: tuple[int, ...]  # one per option of the table's scale, "don't know" included
+
+    @property
+    def score_text(self) -> str:
+        return points(self.score)
+
+
+@dataclass(frozen=True)
+class ItemTable:
+    section: str
+    options: tuple[str, ...]
+    rows: tuple[ItemRow, ...]
+    facts: bool  # structural facts: no score, only the distribution
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    partnership_name: str
+    round_title: str
+    questionnaire: Questionnaire
+    result: RoundResult
+    recommendations: tuple[Recommendation, ...]
+    action_plan: tuple[ActionPlanRow, ...]
+    previous_plan: PreviousPlan | None
+    opens: date | None
+    closes: date | None
+    generated: date
+    response_rate: ResponseRate | None
+    charts: dict[str, Chart]
+    by_agency: tuple[GroupCount, ...]
+    by_level: tuple[GroupCount, ...]
+    overall: ScoreRow
+    dimensions: tuple[ScoreRow, ...]
+    areas: tuple[ScoreRow, ...]
+    factors: tuple[ScoreRow, ...]
+    strengths: tuple[ScoreRow, ...]
+    townsley: Ladder | None
+    gaster: Ladder | None
+    other_placements: tuple[PlacementLine, ...]
+    contested: tuple[ContestedRow, ...]
+    contested_total: int
+    disputed_facts: tuple[ContestedRow, ...]
+    agency_gaps: tuple[GapRow, ...]
+    level_gaps: tuple[GapRow, ...]
+    suppressed: tuple[GroupCount, ...]
+    compared: dict[str, int]  # agency/level -> how many groups are large enough to compare
+    item_tables: tuple[ItemTable, ...]
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return f"{self.partnership_name}: {self.round_title}"
+
+    @property
+    def header_name(self) -> str:
+        name = self.partnership_name
+        return name if len(name) <= HEADER_CHARS else name[:HEADER_CHARS - 1].rstrip() + "…"
+
+    @property
+    def priorities(self) -> tuple[Recommendation, ...]:
+        return self.recommendations[:3]
+
+    @property
+    def coverage(self):
+        return self.result.coverage
+
+    @property
+    def dates_text(self) -> str:
+        if self.opens and self.closes:
+            return f"{long_date(self.opens)} to {long_date(self.closes)}"
+        return long_date(self.opens or self.closes)
+
+    # Formatting for templates, so any Jinja environment can render them without filters.
+    long_date = staticmethod(long_date)
+    percent = staticmethod(percent)
+    points = staticmethod(points)
+
+
+def build_context(*, partnership_name: str, round_title: str, questionnaire: Questionnaire,
+                  result: RoundResult, recommendations: Sequence[Recommendation] | None = None,
+                  action_plan: Sequence[ActionPlanRow] = (),
+                  previous_plan: PreviousPlan | None = None, opens: date | None = None,
+                  closes: date | None = None, invited: int | None = None,
+                  generated: date | None = None, library: Library | None = None
+                  ) -> ReportContext:
+    """The report's context. Recommendations are matched here unless given; `invited` is
+    None when the answers came from a file and no response rate is known."""
+    if recommendations is None:
+        recommendations = recommend(result, questionnaire, library)
+    coverage = result.coverage
+    factors = _scores(result, "factor")
+    return ReportContext(
+        partnership_name=partnership_name, round_title=round_title,
+        questionnaire=questionnaire, result=result,
+        recommendations=tuple(recommendations), action_plan=tuple(action_plan),
+        previous_plan=previous_plan, opens=opens, closes=closes,
+        generated=generated or date.today(),
+        response_rate=(ResponseRate(invited=invited, submitted=coverage.respondents)
+                       if invited is not None else None),
+        charts=build_charts(result, questionnaire),
+        by_agency=_counts(result, "agency", coverage.by_agency),
+        by_level=_counts(result, "level", coverage.by_level),
+        overall=ScoreRow("overall", "Overall", result.partnership.overall,
+                         result.partnership.overall_band, coverage.respondents),
+        dimensions=_scores(result, "dimension"), areas=_scores(result, "area"),
+        factors=factors, strengths=_strengths(factors),
+        townsley=_ladder(result, "townsley"), gaster=_ladder(result, "gaster"),
+        other_placements=tuple(_line(p) for p in result.placements
+                               if p.model not in ("townsley", "gaster")
+                               and p.status != "not_assessed"),
+        contested=tuple(_contested(questionnaire, a)
+                        for a in result.consensus.contested[:MAX_CONTESTED_LISTED]),
+        contested_total=len(result.consensus.contested),
+        disputed_facts=tuple(_contested(questionnaire, a)
+                             for a in result.consensus.disputed_facts),
+        agency_gaps=_gaps(result.consensus.agency_gaps),
+        level_gaps=_gaps(result.consensus.level_gaps),
+        suppressed=tuple(g for g in (*_counts(result, "agency", coverage.by_agency),
+                                     *_counts(result, "level", coverage.by_level))
+                         if g.suppressed),
+        compared={kind: sum(1 for g in result.groups if g.kind == kind and not g.suppressed)
+                  for kind in ("agency", "level")},
+        item_tables=_item_tables(questionnaire, result),
+        thresholds={"anonymity": result.anonymity_threshold,
+                    "notable_gap": scoring.NOTABLE_GAP, "contested_share": scoring.CONTESTED_SHARE,
+                    "contested_sd": scoring.CONTESTED_SD, "met": scoring.MET,
+                    "rung_reached": scoring.RUNG_REACHED,
+                    "min_respondents": scoring.MIN_RESPONDENTS},
+    )
+
+
+def _scores(result: RoundResult, tag: str) -> tuple[ScoreRow, ...]:
+    return tuple(ScoreRow(s.value, label(tag, s.value), s.score, s.band, s.n)
+                 for s in result.partnership.tags.get(tag, {}).values())
+
+
+def _strengths(factors: tuple[ScoreRow, ...]) -> tuple[ScoreRow, ...]:
+    order = {row.key: i for i, row in enumerate(factors)}
+    scored = [row for row in factors if row.score is not None]
+    return tuple(sorted(scored, key=lambda r: (-r.score, order[r.key]))[:3])
+
+
+def _counts(result: RoundResult, kind: str, counts: dict[str, int]) -> tuple[GroupCount, ...]:
+    rows = []
+    for name, n in counts.items():
+        group = result.group(kind, name)
+        rows.append(GroupCount(kind=kind, name=name, label=group_label(kind, name),
+                               respondents=n, suppressed=bool(group and group.suppressed)))
+    return tuple(rows)
+
+
+def _criterion(c: Criterion) -> CriterionRow:
+    return CriterionRow(item_id=c.item_id, text=c.text, status=c.status,
+                        status_label=CRITERION_STATUSES.get(c.status, c.status),
+                        support=c.support, n=c.n, dont_know=c.dont_know)
+
+
+def _ladder(result: RoundResult, model: str) -> Ladder | None:
+    placement = next((p for p in result.placements if p.model == model), None)
+    if placement is None or placement.status == "not_assessed":
+        return None
+    steps = tuple(Step(level=lv.level, label=lv.label, strength=lv.strength,
+                       reached=lv.reached,
+                       current=placement.status == "placed" and lv.level == placement.level,
+                       criteria=tuple(_criterion(c) for c in lv.criteria))
+                  for lv in placement.levels)
+    next_label = next((lv.label for lv in placement.levels
+                       if lv.level == placement.next_level), None)
+    return Ladder(model=model, title=placement.title, source=placement.source,
+                  status=placement.status, label=placement.label,
+                  explanation=placement.explanation, steps=steps,
+                  missing=tuple(_criterion(c) for c in placement.missing),
+                  next_label=next_label)
+
+
+def _line(placement: Placement) -> PlacementLine:
+    outcome = {"placed": placement.label or "", "unclear": "Unclear",
+               "insufficient_evidence": "Not placed: too little evidence"}.get(
+                   placement.status, placement.status)
+    return PlacementLine(model=placement.model, title=placement.title, outcome=outcome,
+                         explanation=placement.explanation)
+
+
+def _contested(questionnaire: Questionnaire, agreement: Agreement) -> ContestedRow:
+    item = questionnaire.item(agreement.key)
+    section = questionnaire.section(item.section_id)
+    return ContestedRow(item_id=item.id, text=item.text, section=section.title,
+                        reason=agreement.reason, agreement=agreement.agreement)
+
+
+def _gaps(gaps: Sequence[Gap]) -> tuple[GapRow, ...]:
+    """Notable gaps only (scoring already left out groups too small to show)."""
+    return tuple(GapRow(between=g.between, topic=label(g.tag, g.value),
+                        high=group_label(g.between, g.high), high_score=g.high_score,
+                        low=group_label(g.between, g.low), low_score=g.low_score)
+                 for g in gaps if g.size >= scoring.NOTABLE_GAP - 1e-9)
+
+
+def _item_tables(questionnaire: Questionnaire, result: RoundResult) -> tuple[ItemTable, ...]:
+    """Per section, consecutive items on the same scale share a table of option counts."""
+    tables = []
+    for section in questionnaire.sections:
+        run: list = []
+        for item in section.items:
+            if run and run[-1].scale.id != item.scale.id:
+                tables.append(_table(questionnaire, result, section.title, run))
+                run = []
+            run.append(item)
+        if run:
+            tables.append(_table(questionnaire, result, section.title, run))
+    return tuple(tables)
+
+
+def _table(questionnaire, result, title, items) -> ItemTable:
+    scale = items[0].scale
+    facts = all(i.has_tag("part", "structure") for i in items)
+    rows = []
+    for item in items:
+        scores = result.partnership.items.get(item.id)
+        if scores is None:
+            continue
+        rows.append(ItemRow(item_id=item.id, text=item.text, reverse=item.reverse,
+                            score=None if facts else scores.score,
+                            band=None if facts else scores.band, n=scores.n,
+                            unanswered=scores.unanswered,
+                            counts=tuple(scores.distribution.get(o.value, 0)
+                                         for o in scale.options)))
+    return ItemTable(section=title, options=tuple(o.label for o in scale.options),
+                     rows=tuple(rows), facts=facts)

@@ -1,0 +1,367 @@
+"""Running a round: opening and closing it, inviting board members (one by one or from a CSV
+file), their links, response rates and reminders."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.models import (
+    Agency,
+    AssessmentRound,
+    Level,
+    Partnership,
+    Respondent,
+    RoundStatus,
+    User,
+    utcnow,
+)
+from app.services import audit, mail, results
+from app.services.accounts import EMAIL_RE
+from app.services.errors import Invalid
+from app.services.responses import ResponseError, hash_token, invite, is_open, new_token
+
+LOCAL = ZoneInfo("Europe/London")
+MAX_THRESHOLD = 50
+
+
+class RoundLocked(ResponseError):
+    """An action the round's state does not allow (closed, past its date, already done)."""
+
+    def __init__(self, message: str, heading: str = "This round is closed"):
+        super().__init__(409, heading, message)
+
+
+def questionnaire_choices(catalogue) -> list:
+    return sorted(catalogue, key=lambda q: (q.title, -q.version))
+
+
+def _closing_time(day: str, month: str, year: str) -> datetime:
+    """The end of the chosen day in the UK, as UTC."""
+    parts = {"day": day.strip(), "month": month.strip(), "year": year.strip()}
+    missing = [name for name, value in parts.items() if not value]
+    if len(missing) == 3:
+        raise Invalid({"closes": "Enter the closing date"})
+    if missing:
+        raise Invalid({"closes": f"The closing date must include a {' and '.join(missing)}"})
+    if not all(v.isdigit() for v in parts.values()) or len(parts["year"]) != 4:
+        raise Invalid({"closes": "The closing date must be a real date, like 31 3 2027"})
+    try:
+        chosen = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    except ValueError:
+        raise Invalid({"closes": "The closing date must be a real date, like 31 3 2027"}) from None
+    today = datetime.now(LOCAL).date()
+    if chosen <= today:
+        raise Invalid({"closes": "The closing date must be in the future"})
+    if chosen > today + timedelta(days=366):
+        raise Invalid({"closes": "The closing date must be within a year from today"})
+    return datetime.combine(chosen, time(23, 59, 59), LOCAL).astimezone(UTC)
+
+
+def open_round(session: Session, *, partnership: Partnership, catalogue, questionnaire: str,
+               title: str, day: str, month: str, year: str, threshold: str,
+               opened_by: User) -> AssessmentRound:
+    """A round open from now until the end of its closing date."""
+    errors = {}
+    key, _, version = questionnaire.partition("@")
+    chosen = catalogue.get(key, int(version)) if key and version.isdigit() else None
+    if chosen is None:
+        errors["questionnaire"] = "Select the questionnaire for this round"
+    count = session.exec(select(func.count()).select_from(AssessmentRound).where(
+        AssessmentRound.partnership_id == partnership.id)).one()
+    title = title.strip() or f"Round {count + 1}"
+    if len(title) > 200:
+        errors["title"] = "Enter a title of at most 200 characters"
+    try:
+        closes_at = _closing_time(day, month, year)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if not threshold.strip().isdigit() or not 1 <= int(threshold) <= MAX_THRESHOLD:
+        errors["threshold"] = f"Enter a whole number from 1 to {MAX_THRESHOLD}"
+    if errors:
+        raise Invalid(errors)
+    now = utcnow()
+    already = [r for r in session.exec(select(AssessmentRound).where(
+        AssessmentRound.partnership_id == partnership.id,
+        AssessmentRound.status == RoundStatus.open)) if is_open(r, now)]
+    if already:
+        raise Invalid({"questionnaire": f"‘{already[0].title}’ is still open: close it before "
+                                        "opening another round"})
+    round_ = AssessmentRound(
+        partnership_id=partnership.id, title=title, questionnaire_key=chosen.key,
+        questionnaire_version=chosen.version, opens_at=now, closes_at=closes_at,
+        status=RoundStatus.open, anonymity_threshold=int(threshold))
+    session.add(round_)
+    session.flush()
+    audit.record(session, action="round_opened", user=opened_by, round_=round_,
+                 partnership=partnership,
+                 detail={"title": title, "questionnaire": chosen.ref,
+                         "closes": closes_at.isoformat(), "threshold": int(threshold)})
+    session.commit()
+    return round_
+
+
+def close_round(session: Session, *, round_: AssessmentRound, partnership: Partnership,
+                closed_by: User, catalogue) -> None:
+    if round_.status == RoundStatus.closed:
+        raise RoundLocked("This round is already closed; its results are final.")
+    round_.status = RoundStatus.closed
+    session.add(round_)
+    # Results are final once closed: keep the headline scores for comparisons.
+    results.summarise(session, round_, catalogue)
+    audit.record(session, action="round_closed", user=closed_by, round_=round_,
+                 partnership=partnership, detail={"title": round_.title})
+    session.commit()
+
+
+def require_open(round_: AssessmentRound) -> None:
+    if round_.status == RoundStatus.closed:
+        raise RoundLocked("This round is closed, so its invitations cannot change. Its results "
+                          "are final.")
+    if not is_open(round_):
+        raise RoundLocked("This round's closing date has passed, so its invitations cannot "
+                          "change. Close the round to make its results final.",
+                          heading="This round's closing date has passed")
+
+
+# --- Invitations -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewInvite:
+    name: str
+    email: str
+    agency: Agency
+    level: Level | None
+
+
+def person_problems(name: str, email: str, level: str) -> dict[str, tuple[str, str]]:
+    """Field -> (what is wrong, what to do), shared by the form and the CSV file."""
+    problems = {}
+    if not name:
+        problems["name"] = ("The name is empty", "Enter the board member's full name")
+    elif len(name) > 200:
+        problems["name"] = ("The name is longer than 200 characters", "Shorten the name")
+    if not email:
+        problems["email"] = ("The email address is empty", "Enter the board member's email "
+                             "address, like name@example.org")
+    elif not EMAIL_RE.match(email) or len(email) > 320:
+        problems["email"] = (f"‘{email[:80]}’ is not an email address",
+                             "Enter an email address in the correct format, like "
+                             "name@example.org")
+    if level and level not in {lv.value for lv in Level}:
+        problems["level"] = (f"‘{level[:40]}’ is not a level",
+                             "Enter strategic or operational, or leave it empty for the board "
+                             "member to choose")
+    return problems
+
+
+def invited_emails(session: Session, round_: AssessmentRound) -> set[str]:
+    return {e.lower() for e in session.exec(select(Respondent.email).where(
+        Respondent.round_id == round_.id, col(Respondent.revoked_at).is_(None))) if e}
+
+
+def check_invite(session: Session, *, round_: AssessmentRound, agencies: list[Agency],
+                 name: str, email: str, agency_id: str, level: str) -> NewInvite:
+    """One board member from the form: Invalid with every field's problem, or the invite."""
+    name, email, level = name.strip(), email.strip().lower(), level.strip().lower()
+    errors = {field: f"{problem}. {fix}" for field, (problem, fix)
+              in person_problems(name, email, level).items()}
+    if "email" not in errors and email in invited_emails(session, round_):
+        errors["email"] = f"{email} is already invited to this round"
+    agency = next((a for a in agencies if str(a.id) == agency_id), None)
+    if agency is None:
+        errors["agency"] = ("Select the agency the board member represents"
+                            if agencies else "Add the partnership's agencies first")
+    if errors:
+        # In the order of the form's fields, for the error summary.
+        raise Invalid({f: errors[f] for f in ("name", "email", "agency", "level") if f in errors})
+    return NewInvite(name, email, agency, Level(level) if level else None)
+
+
+def add_invites(session: Session, *, round_: AssessmentRound, partnership: Partnership,
+                invites: list[NewInvite], added_by: User,
+                source: str = "form") -> list[tuple[Respondent, str]]:
+    """Save every invite in one transaction; returns each with its token, which is not kept."""
+    require_open(round_)
+    created = [invite(session, round_=round_, name=i.name, email=i.email,
+                      agency_id=i.agency.id, level=i.level) for i in invites]
+    if source == "csv":
+        audit.record(session, action="invites_uploaded", user=added_by, round_=round_,
+                     partnership=partnership,
+                     detail={"count": len(invites), "emails": [i.email for i in invites]})
+    else:
+        for i in invites:
+            audit.record(session, action="invite_added", user=added_by, round_=round_,
+                         partnership=partnership,
+                         detail={"email": i.email, "agency": i.agency.name})
+    session.commit()
+    return created
+
+
+def reissue(session: Session, *, round_: AssessmentRound, partnership: Partnership,
+            respondent: Respondent, reissued_by: User) -> str:
+    """A new link for the same response (answers kept); the old link stops working. A
+    withdrawn invite comes back with the new link."""
+    require_open(round_)
+    token = new_token()
+    respondent.token_hash = hash_token(token)
+    restored = respondent.revoked_at is not None
+    respondent.revoked_at = None
+    session.add(respondent)
+    audit.record(session, action="invite_reissued", user=reissued_by, round_=round_,
+                 partnership=partnership,
+                 detail={"email": respondent.email, "respondent": respondent.id,
+                         "restored": restored})
+    session.commit()
+    return token
+
+
+def revoke(session: Session, *, round_: AssessmentRound, partnership: Partnership,
+           respondent: Respondent, revoked_by: User) -> None:
+    if round_.status == RoundStatus.closed:
+        raise RoundLocked("This round is closed, so its invitations cannot change.")
+    if respondent.revoked_at is not None:
+        return
+    respondent.revoked_at = utcnow()
+    session.add(respondent)
+    audit.record(session, action="invite_revoked", user=revoked_by, round_=round_,
+                 partnership=partnership,
+                 detail={"email": respondent.email, "respondent": respondent.id})
+    session.commit()
+
+
+def reopen(session: Session, *, round_: AssessmentRound, partnership: Partnership,
+           respondent: Respondent, reopened_by: User) -> None:
+    require_open(round_)
+    if respondent.revoked_at is not None:
+        raise RoundLocked("This invitation has been withdrawn. Reissue the link first.",
+                          heading="This invitation has been withdrawn")
+    if respondent.submitted_at is None:
+        return
+    respondent.submitted_at = None
+    session.add(respondent)
+    audit.record(session, action="response_reopened", user=reopened_by, round_=round_,
+                 partnership=partnership,
+                 detail={"email": respondent.email, "respondent": respondent.id})
+    session.commit()
+
+
+def links_of_round(session: Session, round_: AssessmentRound,
+                   tokens: list[str]) -> list[tuple[Respondent, str]]:
+    """The tokens (from a page just shown) that are live links to this round, with their
+    respondents: a download can only ever hold this round's own links."""
+    found = []
+    for token in dict.fromkeys(t.strip() for t in tokens if t.strip()):
+        respondent = session.exec(select(Respondent).where(
+            Respondent.token_hash == hash_token(token), Respondent.round_id == round_.id,
+            col(Respondent.revoked_at).is_(None))).first()
+        if respondent is not None:
+            found.append((respondent, token))
+    return found
+
+
+# --- Watching a round ------------------------------------------------------------------------
+
+@dataclass
+class Rate:
+    label: str
+    invited: int = 0
+    started: int = 0
+    submitted: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.submitted / self.invited) if self.invited else 0
+
+
+def response_rate(session: Session, round_: AssessmentRound,
+                  agencies: list[Agency]) -> tuple[list[Rate], Rate]:
+    """Invited, started and submitted per agency (withdrawn invites left out), and in total.
+    Every agency of the partnership is listed, so one nobody was invited from shows."""
+    rows = session.exec(
+        select(Respondent.agency_id, func.count(), func.count(Respondent.started_at),
+               func.count(Respondent.submitted_at))
+        .where(Respondent.round_id == round_.id, col(Respondent.revoked_at).is_(None))
+        .group_by(Respondent.agency_id)).all()
+    counts = {agency_id: (invited, started, submitted)
+              for agency_id, invited, started, submitted in rows}
+    rates = [Rate(a.name, *counts.get(a.id, (0, 0, 0))) for a in agencies]
+    if None in counts:
+        rates.append(Rate("Agency not chosen yet", *counts[None]))
+    total = Rate("All agencies", sum(r.invited for r in rates), sum(r.started for r in rates),
+                 sum(r.submitted for r in rates))
+    return rates, total
+
+
+@dataclass
+class InviteRow:
+    respondent: Respondent
+    agency: str
+
+    @property
+    def status(self) -> str:
+        r = self.respondent
+        if r.revoked_at is not None:
+            return "Withdrawn"
+        if r.submitted_at is not None:
+            return "Submitted"
+        return "Started" if r.started_at is not None else "Not started"
+
+
+def invites_of(session: Session, round_: AssessmentRound,
+               agencies: list[Agency]) -> list[InviteRow]:
+    names = {a.id: a.name for a in agencies}
+    respondents = session.exec(select(Respondent).where(Respondent.round_id == round_.id)
+                               .order_by(Respondent.name, Respondent.id))
+    return [InviteRow(r, names.get(r.agency_id, "")) for r in respondents]
+
+
+def not_finished(rows: list[InviteRow]) -> list[InviteRow]:
+    return [r for r in rows if r.status in ("Not started", "Started")]
+
+
+def remind(session: Session, *, round_: AssessmentRound, partnership: Partnership,
+           rows: list[InviteRow], reminded_by: User, settings) -> int:
+    """Email everyone who has not finished and has an email address; returns how many."""
+    require_open(round_)
+    closes = round_.closes_at.astimezone(LOCAL).strftime("%-d %B %Y")
+    messages = [(row.respondent.email,
+                 f"Reminder: {partnership.name} self-assessment closes on {closes}",
+                 f"Dear {row.respondent.name or 'board member'},\n\n"
+                 f"This is a reminder to complete the MAPS self-assessment for "
+                 f"{partnership.name} ({round_.title}) by {closes}.\n\n"
+                 "Use the personal link in your invitation: your saved answers are kept. "
+                 f"If you cannot find it, ask {reminded_by.name or reminded_by.email} "
+                 f"({reminded_by.email}) for a new link.\n")
+                for row in rows if row.respondent.email]
+    if messages:
+        mail.send(settings, messages=messages)
+        audit.record(session, action="reminders_sent", user=reminded_by, round_=round_,
+                     partnership=partnership, detail={"count": len(messages)})
+        session.commit()
+    return len(messages)
+
+
+def counts_by_round(session: Session, round_ids: list[int]) -> dict[int, Rate]:
+    """Invited, started and submitted for several rounds in one query."""
+    result = {i: Rate("") for i in round_ids}
+    if round_ids:
+        for round_id, invited, started, submitted in session.exec(
+                select(Respondent.round_id, func.count(), func.count(Respondent.started_at),
+                       func.count(Respondent.submitted_at))
+                .where(col(Respondent.round_id).in_(round_ids),
+                       col(Respondent.revoked_at).is_(None))
+                .group_by(Respondent.round_id)):
+            result[round_id] = Rate("", invited, started, submitted)
+    return result
+
+
+def state_of(round_: AssessmentRound) -> str:
+    """Open, closed, or open in name only because its closing date has passed."""
+    if round_.status == RoundStatus.closed:
+        return "Closed"
+    if round_.status == RoundStatus.draft:
+        return "Draft"
+    return "Open" if is_open(round_) else "Closing date passed"

@@ -1,0 +1,165 @@
+"""Who is signed in, and what each role may see and do. Every access check lives here.
+
+- A site admin manages organisations and their admins, and reads the whole audit log; they
+  see no partnership's data.
+- An organisation admin sees every partnership of their organisation, creates partnerships,
+  edits their details and appoints coordinators.
+- A coordinator sees and runs the partnerships they coordinate: agencies, rounds, invites.
+- A board member has no account; their invite link is checked in app/services/responses.py.
+
+Data of another organisation (or a partnership a coordinator does not coordinate) is answered
+with 404, so its existence is not revealed; a visible thing the role may not change with 403.
+"""
+
+from enum import Enum
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from app.db import get_session
+from app.models import AssessmentRound, Organisation, Partnership, Respondent, Role, User
+from app.services.accounts import session_fingerprint
+from app.services.partnerships import is_coordinator
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class SignInRequired(Exception):
+    """Raised for a page that needs an account; answered with a redirect to the sign-in page."""
+
+    def __init__(self, next_path: str):
+        self.next_path = next_path
+
+
+def current_user(request: Request, session: SessionDep) -> User | None:
+    """The signed-in user, or None. A session ends when the password changes."""
+    user_id = request.session.get("user_id")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is not None and request.session.get("auth") != session_fingerprint(user):
+        request.session.clear()
+        user = None
+    request.state.user = user
+    return user
+
+
+def signed_in_user(request: Request,
+                   user: Annotated[User | None, Depends(current_user)]) -> User:
+    if user is None:
+        raise SignInRequired(request.url.path)
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(current_user)]
+CurrentUser = Annotated[User, Depends(signed_in_user)]
+
+
+def sign_in_session(request: Request, user: User) -> None:
+    # A fresh session on sign-in, so nothing set before it carries over.
+    request.session.clear()
+    request.session.update({"user_id": user.id, "auth": session_fingerprint(user)})
+
+
+def _not_found() -> HTTPException:
+    return HTTPException(404, "There is no such page, or it belongs to an organisation you do "
+                              "not work for.")
+
+
+def _forbidden(message: str) -> HTTPException:
+    return HTTPException(403, message)
+
+
+ROLE_NAMES = {Role.site_admin: "a site administrator",
+              Role.org_admin: "an organisation administrator",
+              Role.coordinator: "a partnership coordinator"}
+
+
+def require_role(user: User, *roles: Role) -> None:
+    if user.role not in roles:
+        raise _forbidden(f"Only {' or '.join(ROLE_NAMES[r] for r in roles)} can do this.")
+
+
+class Do(Enum):
+    """What a user wants to do with a partnership."""
+
+    view = "view"  # its pages, rounds, response rates
+    edit = "edit"  # its name, client group and description
+    appoint = "appoint"  # its coordinators
+    run = "run"  # its agencies, rounds and invitations
+
+
+def can_see_partnership(session: Session, user: User, partnership: Partnership) -> bool:
+    if user.organisation_id != partnership.organisation_id:
+        return False
+    if user.role == Role.org_admin:
+        return True
+    return user.role == Role.coordinator and is_coordinator(session, user, partnership.id)
+
+
+def allowed(user: User, do: Do) -> bool:
+    """Whether the user's role may do this to a partnership they can see."""
+    if do in (Do.view, Do.edit):
+        return True
+    if do is Do.appoint:
+        return user.role == Role.org_admin
+    return user.role == Role.coordinator
+
+
+def require_partnership(session: Session, user: User, partnership_id: int, *,
+                        do: Do = Do.view) -> Partnership:
+    partnership = session.get(Partnership, partnership_id)
+    if partnership is None or not can_see_partnership(session, user, partnership):
+        raise _not_found()
+    if not allowed(user, do):
+        raise _forbidden({Do.appoint: "Only an organisation administrator can appoint "
+                                      "coordinators.",
+                          Do.run: "Only the partnership's coordinators can change its "
+                                  "agencies, rounds and invitations."}[do])
+    return partnership
+
+
+def require_round(session: Session, user: User, round_id: int, *,
+                  do: Do = Do.view) -> tuple[AssessmentRound, Partnership]:
+    round_ = session.get(AssessmentRound, round_id)
+    if round_ is None:
+        raise _not_found()
+    return round_, require_partnership(session, user, round_.partnership_id, do=do)
+
+
+def require_respondent(session: Session, round_: AssessmentRound,
+                       respondent_id: int) -> Respondent:
+    respondent = session.get(Respondent, respondent_id)
+    if respondent is None or respondent.round_id != round_.id:
+        raise _not_found()
+    return respondent
+
+
+def require_organisation(session: Session, user: User, organisation_id: int) -> Organisation:
+    """A site admin may manage any organisation; an organisation admin their own."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise _not_found()
+    if user.role == Role.site_admin:
+        return organisation
+    if user.organisation_id != organisation.id:
+        raise _not_found()
+    require_role(user, Role.org_admin)
+    return organisation
+
+
+def require_account(session: Session, user: User, user_id: int) -> User:
+    """An account whose password link the user may issue: a site admin any organisation's
+    accounts, an organisation admin the other accounts of their organisation."""
+    target = session.get(User, user_id)
+    if target is None:
+        raise _not_found()
+    if user.role == Role.site_admin:
+        if target.organisation_id is None:
+            raise _forbidden("Site administrators set their passwords with the maps command.")
+        return target
+    if target.organisation_id != user.organisation_id:
+        raise _not_found()
+    require_role(user, Role.org_admin)
+    if target.id == user.id:
+        raise _forbidden("You cannot issue a password link for your own account.")
+    return target

@@ -1,0 +1,152 @@
+"""The dashboard after sign-in, organisations and their accounts, password links, the audit log."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.models import Organisation, Partnership, Role, User
+from app.services import accounts, audit, mail
+from app.services import partnerships as partnership_service
+from app.services import rounds as round_service
+from app.services.errors import Invalid
+from app.web.access import (
+    CurrentUser,
+    SessionDep,
+    require_account,
+    require_organisation,
+    require_role,
+)
+from app.web.render import render
+
+router = APIRouter()
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, user: CurrentUser, session: SessionDep):
+    if user.role == Role.site_admin:
+        return render(request, "admin/site_dashboard.html",
+                      {"organisations": _organisations(session)})
+    partnerships = partnership_service.partnerships_for(session, user)
+    rounds = partnership_service.rounds_by_partnership(session, partnerships)
+    latest = {p.id: rounds[p.id][0] if rounds[p.id] else None for p in partnerships}
+    counts = round_service.counts_by_round(session, [r.id for r in latest.values() if r])
+    return render(request, "admin/dashboard.html", {
+        "partnerships": partnerships, "latest": latest, "counts": counts,
+        "state_of": round_service.state_of,
+        "organisation": session.get(Organisation, user.organisation_id),
+    })
+
+
+def _organisations(session: Session) -> list[tuple[Organisation, int, int]]:
+    partnerships = dict(session.exec(select(Partnership.organisation_id, func.count())
+                                     .group_by(Partnership.organisation_id)).all())
+    users = dict(session.exec(select(User.organisation_id, func.count())
+                              .group_by(User.organisation_id)).all())
+    return [(o, partnerships.get(o.id, 0), users.get(o.id, 0))
+            for o in session.exec(select(Organisation).order_by(Organisation.name))]
+
+
+@router.get("/organisations/new")
+def new_organisation(request: Request, user: CurrentUser):
+    require_role(user, Role.site_admin)
+    return render(request, "admin/new_organisation.html", {"errors": {}, "form": {}})
+
+
+@router.post("/organisations")
+async def create_organisation(request: Request, user: CurrentUser, session: SessionDep):
+    require_role(user, Role.site_admin)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        organisation, admin = accounts.create_organisation(
+            session, name=form.get("org_name", ""), admin_name=form.get("name", ""),
+            admin_email=form.get("email", ""), created_by=user)
+    except Invalid as exc:
+        return render(request, "admin/new_organisation.html",
+                      {"errors": exc.errors, "form": form}, status_code=400)
+    return _password_link(request, session, account=admin, issued_by=user,
+                          new_account=True, organisation=organisation)
+
+
+@router.get("/organisations/{organisation_id}")
+def organisation(organisation_id: int, request: Request, user: CurrentUser,
+                 session: SessionDep):
+    organisation = require_organisation(session, user, organisation_id)
+    return _organisation_page(request, session, organisation)
+
+
+def _organisation_page(request, session, organisation, *, errors=None, form=None,
+                       status_code=200):
+    return render(request, "admin/organisation.html", {
+        "organisation": organisation, "users": accounts.users_of(session, organisation),
+        "errors": errors or {}, "form": form or {},
+    }, status_code=status_code)
+
+
+@router.post("/organisations/{organisation_id}/users")
+async def create_account(organisation_id: int, request: Request, user: CurrentUser,
+                         session: SessionDep):
+    organisation = require_organisation(session, user, organisation_id)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    # A site admin adds organisation admins; an organisation admin adds either role.
+    role = Role.org_admin if user.role == Role.site_admin else form.get("role", "")
+    try:
+        if role not in (Role.org_admin, Role.coordinator):
+            raise Invalid({"role": "Select what the person will do in MAPS"})
+        account = accounts.create_user(session, organisation=organisation,
+                                       name=form.get("name", ""), email=form.get("email", ""),
+                                       role=Role(role), created_by=user)
+    except Invalid as exc:
+        return _organisation_page(request, session, organisation, errors=exc.errors, form=form,
+                                  status_code=400)
+    return _password_link(request, session, account=account, issued_by=user, new_account=True,
+                          organisation=organisation)
+
+
+@router.post("/users/{user_id}/password-link")
+def issue_password_link(user_id: int, request: Request, user: CurrentUser,
+                        session: SessionDep):
+    account = require_account(session, user, user_id)
+    return _password_link(request, session, account=account, issued_by=user,
+                          new_account=False,
+                          organisation=session.get(Organisation, account.organisation_id))
+
+
+def _password_link(request: Request, session: Session, *, account: User, issued_by: User,
+                   new_account: bool, organisation: Organisation):
+    """Issue the link, email it when mail is set up, else show it once on this page."""
+    settings = request.app.state.settings
+    token = accounts.issue_password_link(session, user=account, issued_by=issued_by,
+                                         settings=settings)
+    link = f"{str(request.base_url).rstrip('/')}/set-password/{token}"
+    emailed, mail_error = False, None
+    if mail.configured(settings):
+        why = ("created a MAPS account for you" if new_account
+               else "asked MAPS for a link to reset your password")
+        try:
+            mail.send(settings, messages=[(account.email, "Set your MAPS password", (
+                f"Dear {account.name},\n\n{issued_by.name or issued_by.email} has {why} "
+                f"({organisation.name}).\n\nSet your password here (the link works once, for "
+                f"{settings.password_link_hours} hours):\n{link}\n"))])
+            emailed = True
+        except mail.MailError as exc:
+            mail_error = str(exc)
+    # The link is only ever in this response (and the email): it is shown, never redirected to,
+    # and never cached.
+    response = render(request, "admin/password_link.html", {
+        "account": account, "organisation": organisation, "link": None if emailed else link,
+        "emailed": emailed, "mail_error": mail_error, "new_account": new_account,
+        "hours": settings.password_link_hours,
+    })
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/audit")
+def audit_log(request: Request, user: CurrentUser, session: SessionDep,
+              page: Annotated[int, Query(ge=1, le=1_000_000)] = 1):
+    require_role(user, Role.site_admin, Role.org_admin)
+    return render(request, "admin/audit.html", {
+        "log": audit.events_for(session, reader=user, page=page), "actions": audit.ACTIONS,
+    })

@@ -1,0 +1,294 @@
+"""Running a round: opening it, inviting the board, links, response rate, reminders, closing."""
+
+import csv
+import io
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from app.models import AssessmentRound, Level, Partnership, RoundStatus, Sector
+from app.services import invite_csv, mail
+from app.services import partnerships as partnership_service
+from app.services import rounds as service
+from app.services.errors import Invalid
+from app.services.responses import is_open
+from app.web.access import (
+    CurrentUser,
+    Do,
+    SessionDep,
+    allowed,
+    require_partnership,
+    require_respondent,
+    require_round,
+)
+from app.web.render import flash, render
+
+router = APIRouter()
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
+def _no_store(response: Response) -> Response:
+    # Pages and files holding invite links must not be kept by the browser or a proxy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Opening a round -------------------------------------------------------------------------
+
+def _open_page(request, partnership, *, errors=None, form=None, status_code=200):
+    settings = request.app.state.settings
+    return render(request, "rounds/open.html", {
+        "partnership": partnership, "errors": errors or {},
+        "form": form or {"threshold": str(settings.anonymity_threshold)},
+        "questionnaires": service.questionnaire_choices(request.app.state.catalogue),
+    }, status_code=status_code)
+
+
+@router.get("/partnerships/{partnership_id}/rounds/new")
+def open_form(partnership_id: int, request: Request, user: CurrentUser, session: SessionDep):
+    partnership = require_partnership(session, user, partnership_id, do=Do.run)
+    return _open_page(request, partnership)
+
+
+@router.post("/partnerships/{partnership_id}/rounds")
+async def open_round(partnership_id: int, request: Request, user: CurrentUser,
+                     session: SessionDep):
+    partnership = require_partnership(session, user, partnership_id, do=Do.run)
+    form = await _form(request)
+    try:
+        round_ = service.open_round(
+            session, partnership=partnership, catalogue=request.app.state.catalogue,
+            questionnaire=form.get("questionnaire", ""), title=form.get("title", ""),
+            day=form.get("closes-day", ""), month=form.get("closes-month", ""),
+            year=form.get("closes-year", ""), threshold=form.get("threshold", ""),
+            opened_by=user)
+    except Invalid as exc:
+        return _open_page(request, partnership, errors=exc.errors, form=form, status_code=400)
+    flash(request, f"{round_.title} is open. Now invite the board.")
+    return _redirect(f"/rounds/{round_.id}")
+
+
+# --- The round page --------------------------------------------------------------------------
+
+def _round_page(request, session, user, round_: AssessmentRound, partnership: Partnership, *,
+                errors=None, form=None, status_code=200):
+    agencies = partnership_service.agencies_of(session, partnership)
+    rates, total = service.response_rate(session, round_, agencies)
+    questionnaire = request.app.state.catalogue.get(round_.questionnaire_key,
+                                                    round_.questionnaire_version)
+    return render(request, "rounds/round.html", {
+        "round": round_, "partnership": partnership, "agencies": agencies,
+        "questionnaire": questionnaire, "state": service.state_of(round_),
+        "is_open": is_open(round_), "rates": rates, "total": total,
+        "invites": service.invites_of(session, round_, agencies),
+        "can_run": allowed(user, Do.run), "levels": list(Level), "sectors": Sector,
+        "errors": errors or {}, "form": form or {}, "local": service.LOCAL,
+    }, status_code=status_code, block="response_rate")
+
+
+@router.get("/rounds/{round_id}")
+def round_page(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+    round_, partnership = require_round(session, user, round_id)
+    return _round_page(request, session, user, round_, partnership)
+
+
+def _links_page(request, round_, partnership, links, agencies, *, heading):
+    base = str(request.base_url).rstrip("/")
+    names = {a.id: a.name for a in agencies}
+    return _no_store(render(request, "rounds/links.html", {
+        "round": round_, "partnership": partnership, "heading": heading,
+        "links": [(r, names.get(r.agency_id, ""), token, f"{base}/r/{token}")
+                  for r, token in links],
+    }))
+
+
+@router.post("/rounds/{round_id}/invites")
+async def add_invite(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    service.require_open(round_)
+    form = await _form(request)
+    agencies = partnership_service.agencies_of(session, partnership)
+    try:
+        new = service.check_invite(session, round_=round_, agencies=agencies,
+                                   name=form.get("name", ""), email=form.get("email", ""),
+                                   agency_id=form.get("agency", ""), level=form.get("level", ""))
+    except Invalid as exc:
+        return _round_page(request, session, user, round_, partnership, errors=exc.errors,
+                           form=form, status_code=400)
+    links = service.add_invites(session, round_=round_, partnership=partnership, invites=[new],
+                                added_by=user)
+    return _links_page(request, round_, partnership, links, agencies,
+                       heading=f"{new.name} has been invited")
+
+
+def _upload_page(request, round_, partnership, agencies, *, problems=None, filename="",
+                 status_code=200):
+    return render(request, "rounds/upload.html", {
+        "round": round_, "partnership": partnership, "agencies": agencies,
+        "problems": problems or [], "filename": filename, "max_rows": invite_csv.MAX_ROWS,
+        "max_mb": invite_csv.MAX_BYTES // 1_000_000,
+    }, status_code=status_code)
+
+
+@router.get("/rounds/{round_id}/invites/upload")
+def upload_form(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    service.require_open(round_)
+    agencies = partnership_service.agencies_of(session, partnership)
+    return _upload_page(request, round_, partnership, agencies)
+
+
+@router.post("/rounds/{round_id}/invites/upload")
+async def upload(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    service.require_open(round_)
+    agencies = partnership_service.agencies_of(session, partnership)
+    form = await request.form(max_files=1, max_fields=5)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        problem = invite_csv.Problem(None, None, "No file was chosen", "Choose a CSV file")
+        return _upload_page(request, round_, partnership, agencies, problems=[problem],
+                            status_code=400)
+    data = await upload.read(invite_csv.MAX_BYTES + 1)
+    result = invite_csv.read(data[:invite_csv.MAX_BYTES], agencies=agencies,
+                             already_invited=service.invited_emails(session, round_),
+                             too_big=len(data) > invite_csv.MAX_BYTES)
+    if result.problems:
+        status = 413 if len(data) > invite_csv.MAX_BYTES else 400
+        return _upload_page(request, round_, partnership, agencies, problems=result.problems,
+                            filename=upload.filename, status_code=status)
+    links = service.add_invites(session, round_=round_, partnership=partnership,
+                                invites=result.invites, added_by=user, source="csv")
+    return _links_page(request, round_, partnership, links, agencies,
+                       heading=f"{len(links)} board members have been invited")
+
+
+@router.post("/rounds/{round_id}/invite-links.csv")
+async def download_links(round_id: int, request: Request, user: CurrentUser,
+                         session: SessionDep):
+    """The links just shown, as a file. MAPS keeps no tokens, so the page posts them back;
+    only live links to this round are written."""
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    form = await request.form(max_fields=2 * invite_csv.MAX_ROWS)
+    links = service.links_of_round(session, round_, [str(t) for t in form.getlist("token")])
+    names = {a.id: a.name for a in partnership_service.agencies_of(session, partnership)}
+    base = str(request.base_url).rstrip("/")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "email", "agency", "level", "link"])
+    for respondent, token in links:
+        writer.writerow([_cell(respondent.name), _cell(respondent.email),
+                         _cell(names.get(respondent.agency_id, "")), respondent.level or "",
+                         f"{base}/r/{token}"])
+    return _no_store(Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="round-{round_.id}-invite-links.csv"'}))
+
+
+def _cell(text: str) -> str:
+    # A spreadsheet would run a cell starting with one of these as a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+# --- One invitation --------------------------------------------------------------------------
+
+@router.post("/rounds/{round_id}/invites/{respondent_id}/reissue")
+def reissue(round_id: int, respondent_id: int, request: Request, user: CurrentUser,
+            session: SessionDep):
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    respondent = require_respondent(session, round_, respondent_id)
+    token = service.reissue(session, round_=round_, partnership=partnership,
+                            respondent=respondent, reissued_by=user)
+    agencies = partnership_service.agencies_of(session, partnership)
+    return _links_page(request, round_, partnership, [(respondent, token)], agencies,
+                       heading=f"A new link for {respondent.name or 'this board member'}")
+
+
+@router.post("/rounds/{round_id}/invites/{respondent_id}/revoke")
+def revoke(round_id: int, respondent_id: int, request: Request, user: CurrentUser,
+           session: SessionDep):
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    respondent = require_respondent(session, round_, respondent_id)
+    service.revoke(session, round_=round_, partnership=partnership, respondent=respondent,
+                   revoked_by=user)
+    flash(request, f"The invitation for {respondent.name or respondent.email} has been "
+                   "withdrawn. Answers already saved are kept.")
+    return _redirect(f"/rounds/{round_.id}#invites")
+
+
+@router.post("/rounds/{round_id}/invites/{respondent_id}/reopen")
+def reopen(round_id: int, respondent_id: int, request: Request, user: CurrentUser,
+           session: SessionDep):
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    respondent = require_respondent(session, round_, respondent_id)
+    service.reopen(session, round_=round_, partnership=partnership, respondent=respondent,
+                   reopened_by=user)
+    flash(request, f"The response of {respondent.name or respondent.email} has been reopened: "
+                   "they can change their answers and submit again from their link.")
+    return _redirect(f"/rounds/{round_.id}#invites")
+
+
+# --- Reminders and closing -------------------------------------------------------------------
+
+def _reminders_page(request, session, round_, partnership, *, error=None, status_code=200):
+    agencies = partnership_service.agencies_of(session, partnership)
+    waiting = service.not_finished(service.invites_of(session, round_, agencies))
+    return render(request, "rounds/reminders.html", {
+        "round": round_, "partnership": partnership, "waiting": waiting,
+        "mail": mail.configured(request.app.state.settings), "is_open": is_open(round_),
+        "error": error, "emails": ", ".join(r.respondent.email for r in waiting
+                                            if r.respondent.email),
+    }, status_code=status_code)
+
+
+@router.get("/rounds/{round_id}/reminders")
+def reminders(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    return _reminders_page(request, session, round_, partnership)
+
+
+@router.post("/rounds/{round_id}/reminders")
+def send_reminders(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    settings = request.app.state.settings
+    if not mail.configured(settings):
+        return _reminders_page(request, session, round_, partnership, status_code=409,
+                               error="MAPS has no mail server set up, so it cannot send "
+                                     "reminders. Copy the addresses into your own email.")
+    agencies = partnership_service.agencies_of(session, partnership)
+    waiting = service.not_finished(service.invites_of(session, round_, agencies))
+    try:
+        sent = service.remind(session, round_=round_, partnership=partnership, rows=waiting,
+                              reminded_by=user, settings=settings)
+    except mail.MailError as exc:
+        return _reminders_page(request, session, round_, partnership, error=str(exc),
+                               status_code=502)
+    flash(request, f"Reminders sent to {sent} board member{'s' if sent != 1 else ''}.")
+    return _redirect(f"/rounds/{round_.id}")
+
+
+@router.get("/rounds/{round_id}/close")
+def close_form(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    if round_.status == RoundStatus.closed:
+        return _redirect(f"/rounds/{round_.id}")
+    agencies = partnership_service.agencies_of(session, partnership)
+    _, total = service.response_rate(session, round_, agencies)
+    return render(request, "rounds/close.html", {"round": round_, "partnership": partnership,
+                                                 "total": total})
+
+
+@router.post("/rounds/{round_id}/close")
+def close(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    service.close_round(session, round_=round_, partnership=partnership, closed_by=user,
+                        catalogue=request.app.state.catalogue)
+    flash(request, f"{round_.title} is closed. Its results are final.")
+    return _redirect(f"/rounds/{round_.id}")

@@ -1,0 +1,169 @@
+"""Organisations, accounts and partnerships: from a site admin's new organisation to a
+coordinator running its partnership, and the audit log each admin may read."""
+
+from bs4 import BeautifulSoup
+from sqlmodel import select
+
+from app.models import (
+    Agency,
+    AuditEvent,
+    Organisation,
+    Partnership,
+    PartnershipCoordinator,
+    Role,
+    User,
+)
+from tests.conftest import FormClient, sign_in
+from tests.factories import make_organisation, make_partnership, make_user
+
+
+def page(response):
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def password_link(response) -> str:
+    assert response.status_code == 200, response.text
+    link = page(response).select_one("input.maps-copy__text")["value"]
+    assert "/set-password/" in link
+    return link.split("testserver", 1)[1]
+
+
+def test_new_organisation_to_running_partnership(app, client, session):
+    site_admin = make_user(session, role=Role.site_admin)
+    sign_in(client, site_admin)
+    assert "Organisations" in page(client.get("/dashboard")).select_one("h1").text
+    response = client.post("/organisations", data={
+        "org_name": "Westshire Council", "name": "Ola Admin", "email": "Ola@Westshire.example"})
+    setup = password_link(response)
+    org = session.exec(select(Organisation).where(Organisation.name == "Westshire Council")).one()
+    admin = session.exec(select(User).where(User.email == "ola@westshire.example")).one()
+    assert (admin.role, admin.organisation_id) == (Role.org_admin, org.id)
+
+    with FormClient(app, follow_redirects=False) as browser:
+        assert browser.get(setup).status_code == 200
+        response = browser.post(setup, data={"password": "a long new password",
+                                             "confirm": "a long new password"})
+        assert response.headers["location"] == "/dashboard"
+        response = browser.post("/partnerships", data={
+            "name": "Westshire Youth Partnership", "client_group": "Young people"})
+        assert response.status_code == 303
+        partnership = session.exec(select(Partnership).where(
+            Partnership.organisation_id == org.id)).one()
+        assert response.headers["location"] == f"/partnerships/{partnership.id}"
+        response = browser.post(f"/organisations/{org.id}/users", data={
+            "name": "Cat Coordinator", "email": "cat@westshire.example", "role": "coordinator"})
+        cat_setup = password_link(response)
+        cat = session.exec(select(User).where(User.email == "cat@westshire.example")).one()
+        response = browser.post(f"/partnerships/{partnership.id}/coordinators",
+                                data={"coordinator": str(cat.id)})
+        assert response.status_code == 303
+        # An organisation admin sees the partnership but does not run it.
+        response = browser.post(f"/partnerships/{partnership.id}/agencies",
+                                data={"agency_name": "Westshire Police", "sector": "police"})
+        assert response.status_code == 403
+
+    with FormClient(app, follow_redirects=False) as cat_browser:
+        cat_browser.post(cat_setup, data={"password": "cats have long passwords",
+                                          "confirm": "cats have long passwords"})
+        dashboard = page(cat_browser.get("/dashboard"))
+        assert [a.text for a in dashboard.select("main table a")] == [
+            "Westshire Youth Partnership"]
+        for name, sector in (("Westshire Police", "police"), ("Westshire NHS", "health")):
+            response = cat_browser.post(f"/partnerships/{partnership.id}/agencies",
+                                        data={"agency_name": name, "sector": sector})
+            assert response.status_code == 303
+    session.expire_all()
+    agencies = session.exec(select(Agency).where(Agency.partnership_id == partnership.id)).all()
+    assert sorted(a.name for a in agencies) == ["Westshire NHS", "Westshire Police"]
+    actions = [e.action for e in session.exec(select(AuditEvent).where(
+        AuditEvent.organisation_id == org.id).order_by(AuditEvent.id))]
+    assert actions == [
+        "organisation_created", "user_created", "password_link_issued", "password_set",
+        "partnership_created", "user_created", "password_link_issued",
+        "coordinator_appointed", "password_set", "agency_added", "agency_added"]
+
+
+def test_form_errors_are_summarised_and_linked(client, session):
+    org = make_organisation(session)
+    admin = make_user(session, org, role=Role.org_admin)
+    sign_in(client, admin)
+    response = client.post("/partnerships", data={"name": "  "})
+    assert response.status_code == 400
+    assert [a["href"] for a in page(response).select(".govuk-error-summary a")] == ["#name"]
+    assert page(response).select_one("#name-error") is not None
+    response = client.post(f"/organisations/{org.id}/users",
+                           data={"name": "X", "email": "not-an-email", "role": "coordinator"})
+    assert [a["href"] for a in page(response).select(".govuk-error-summary a")] == ["#email"]
+    response = client.post(f"/organisations/{org.id}/users",
+                           data={"name": "X", "email": admin.email, "role": "coordinator"})
+    assert "already an account" in page(response).select_one("#email-error").text
+
+
+def test_org_admin_edits_partnership_and_appoints_only_own_coordinators(client, session):
+    org, other = make_organisation(session), make_organisation(session)
+    partnership = make_partnership(session, org)
+    admin = make_user(session, org, role=Role.org_admin)
+    theirs = make_user(session, other, role=Role.coordinator)
+    ours = make_user(session, org, role=Role.coordinator)
+    sign_in(client, admin)
+    response = client.post(f"/partnerships/{partnership.id}/coordinators",
+                           data={"coordinator": str(theirs.id)})
+    assert response.status_code == 400
+    options = page(client.get(f"/partnerships/{partnership.id}")).select("#coordinator option")
+    assert [o.get("value") for o in options] == ["", str(ours.id)]
+    client.post(f"/partnerships/{partnership.id}/coordinators", data={"coordinator": ours.id})
+    assert session.get(PartnershipCoordinator, (ours.id, partnership.id)) is not None
+    response = client.post(f"/partnerships/{partnership.id}/edit", data={
+        "name": "Renamed Partnership", "client_group": "", "description": "New text"})
+    assert response.status_code == 303
+    event = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "partnership_edited")).one()
+    assert event.detail["name"] == {"from": "Testshire Early Help", "to": "Renamed Partnership"}
+    response = client.post(f"/partnerships/{partnership.id}/coordinators/{ours.id}/remove")
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.get(PartnershipCoordinator, (ours.id, partnership.id)) is None
+
+
+def test_audit_log_readers(app, client, session):
+    org_a, org_b = make_organisation(session), make_organisation(session)
+    p_a = make_partnership(session, org_a, name="Alpha Partnership")
+    p_b = make_partnership(session, org_b, name="Beta Partnership")
+    admin_a = make_user(session, org_a, role=Role.org_admin)
+    coord_a = make_user(session, org_a, coordinates=[p_a])
+    coord_b = make_user(session, org_b, coordinates=[p_b])
+    site_admin = make_user(session, role=Role.site_admin)
+    for coordinator, partnership, agency in ((coord_a, p_a, "Alpha Police"),
+                                             (coord_b, p_b, "Beta Police")):
+        with FormClient(app, follow_redirects=False) as c:
+            sign_in(c, coordinator)
+            c.post(f"/partnerships/{partnership.id}/agencies",
+                   data={"agency_name": agency, "sector": "police"})
+    sign_in(client, admin_a)
+    log = page(client.get("/audit")).select_one("main table").text
+    assert "Alpha Police" in log and "Beta" not in log
+    assert coord_a.email in log and coord_b.email not in log
+    with FormClient(app, follow_redirects=False) as c:
+        sign_in(c, site_admin)
+        log = page(c.get("/audit")).select_one("main table").text
+        assert "Alpha Police" in log and "Beta Police" in log
+    with FormClient(app, follow_redirects=False) as c:
+        sign_in(c, coord_a)
+        assert c.get("/audit").status_code == 403
+
+
+def test_audit_log_pages(client, session):
+    from app.services import audit
+
+    org = make_organisation(session)
+    admin = make_user(session, org, role=Role.org_admin)
+    for n in range(audit.PAGE_SIZE + 5):
+        audit.record(session, action="agency_added", organisation_id=org.id,
+                     detail={"agency": f"Agency {n}"})
+    session.commit()
+    sign_in(client, admin)
+    first = page(client.get("/audit"))
+    assert len(first.select("main tbody tr")) == audit.PAGE_SIZE
+    last = page(client.get("/audit?page=2"))
+    assert len(last.select("main tbody tr")) == 5 + 1  # and the sign-in
+    assert client.get("/audit?page=0").status_code == 422

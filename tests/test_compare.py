@@ -1,0 +1,206 @@
+"""Comparing an organisation's partnerships: the page, sorting and filtering, trends, the
+exports (anonymised), a fixed number of queries whatever the number of partnerships, and
+never another organisation's data."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from openpyxl import load_workbook
+from sqlalchemy import event
+from sqlmodel import select
+
+from app import demo
+from app.models import Agency, Answer, Organisation, Role, RoundStatus, RoundSummary
+from app.services import comparison, results
+from tests.conftest import FormClient, sign_in
+from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
+
+FACTORS = ["funding", "leadership", "time"]
+
+
+def closed_round_with_summary(session, partnership, *, townsley="coordinated", gaster="3",
+                              overall=60.0, days_ago=30, factor_scores=None):
+    closes = datetime.now(UTC) - timedelta(days=days_ago)
+    round_ = make_round(session, partnership, status=RoundStatus.closed,
+                        opens_at=closes - timedelta(days=28), closes_at=closes,
+                        title=f"{partnership.name} round")
+    factors = factor_scores or dict.fromkeys(FACTORS, overall)
+    session.add(RoundSummary(round_id=round_.id, respondents=8, invited=10, townsley=townsley,
+                             gaster=gaster, overall=overall,
+                             scores={"dimension": {"organisation": overall},
+                                     "area": {"resources": overall}, "factor": factors,
+                                     "impact_on": {"service_users": overall}}))
+    session.flush()
+    return round_
+
+
+@pytest.fixture
+def admin_client(app, session):
+    def signed_in(organisation):
+        admin = make_user(session, organisation, role=Role.org_admin)
+        session.commit()
+        client = FormClient(app, follow_redirects=False).__enter__()
+        sign_in(client, admin)
+        return client
+    return signed_in
+
+
+def test_demo_comparison_page(admin_client, session, catalogue):
+    demo.load(session, catalogue, hash_rounds=1)
+    org = session.exec(select(Organisation).where(Organisation.name.like("Northshire%"))).one()
+    client = admin_client(org)
+    page = BeautifulSoup(client.get("/compare").text, "html.parser")
+    rows = page.select("#comparison-table tbody tr")
+    assert len(rows) == 9
+    links = [a["href"] for a in page.select("#comparison-table tbody th a")]
+    assert all(link.startswith("/rounds/") and link.endswith("/results") for link in links)
+    heat_rows = page.select(".maps-heatmap tbody tr")
+    assert len(heat_rows) == 9
+    assert len(page.select(".maps-heatmap thead th")) == 1 + 15 + 2  # + joint training, history
+    assert "Change across rounds" in page.text
+    assert "Placements beside reported impacts" in page.text
+
+
+def test_sorting_and_filtering(admin_client, session):
+    org = make_organisation(session)
+    for name, gaster, townsley in (("Alpha", "2", "coordinated"), ("Bravo", "5", "integrated"),
+                                   ("Charlie", "1", "autonomous")):
+        closed_round_with_summary(session, make_partnership(session, org, name=name),
+                                  gaster=gaster, townsley=townsley)
+    make_partnership(session, org, name="Delta (no rounds)")
+    session.commit()
+    client = admin_client(org)
+
+    def names(url):
+        page = BeautifulSoup(client.get(url).text, "html.parser")
+        return [th.get_text(" ", strip=True).split("  ")[0]
+                for th in page.select("#comparison-table tbody th")]
+
+    assert [n.split()[0] for n in names("/compare?sort=gaster&dir=desc")] == [
+        "Bravo", "Alpha", "Charlie", "Delta"]
+    assert [n.split()[0] for n in names("/compare?sort=gaster&dir=asc")] == [
+        "Charlie", "Alpha", "Bravo", "Delta"]
+    assert [n.split()[0] for n in names("/compare?townsley=integrated")] == ["Bravo"]
+    assert [n.split()[0] for n in names("/compare?q=char")] == ["Charlie"]
+    fragment = client.get("/compare?sort=name", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text and "comparison-table" in fragment.text
+
+
+def test_trend_shows_movement_and_factor_changes(session):
+    org = make_organisation(session)
+    partnership = make_partnership(session, org, name="Mover")
+    closed_round_with_summary(session, partnership, townsley="autonomous", gaster="1",
+                              days_ago=400, factor_scores={"funding": 30, "time": 50,
+                                                           "leadership": 60})
+    closed_round_with_summary(session, partnership, townsley="coordinated", gaster="3",
+                              days_ago=30, factor_scores={"funding": 70, "time": 45,
+                                                          "leadership": 61})
+    session.commit()
+    row = comparison.compare(session, org.id).rows[0]
+    assert row.movement() == {"townsley": 1, "gaster": 2}
+    assert row.factor_changes(2) == [("funding", 40), ("time", -5)]
+
+
+def test_a_fixed_number_of_queries_whatever_the_number_of_partnerships(engine, session):
+    def queries_for(count: int) -> int:
+        org = make_organisation(session)
+        for n in range(count):
+            partnership = make_partnership(session, org, name=f"P{n}", agencies=())
+            closed_round_with_summary(session, partnership, days_ago=400)
+            closed_round_with_summary(session, partnership, days_ago=30)
+        org_id = org.id
+        session.commit()
+        statements = []
+
+        def count_statement(*args):
+            statements.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", count_statement)
+        try:
+            result = comparison.compare(session, org_id)
+        finally:
+            event.remove(engine, "before_cursor_execute", count_statement)
+        assert len(result.assessed) == count
+        return len(statements)
+
+    assert queries_for(3) == queries_for(60) == 2
+
+
+def test_closing_a_round_keeps_its_summary(session, catalogue, core):
+    round_ = make_round(session)
+    agency = session.exec(select(Agency)).first()
+    for _ in range(3):
+        respondent, _ = make_invite(session, round_, agency_id=agency.id, level="strategic")
+        respondent.submitted_at = datetime.now(UTC)
+        session.add_all(Answer(respondent_id=respondent.id, item_id=i.id,
+                               value=i.scale.scored[-1].value) for i in core.items)
+    session.commit()
+    summary = results.summarise(session, round_, catalogue)
+    assert summary.respondents == 3 and summary.invited == 3
+    assert summary.townsley == "integrated" and summary.gaster == "5"
+    assert set(summary.scores["factor"]) >= {"funding", "leadership"}
+
+
+def test_exports_are_anonymised_and_safe(admin_client, session, catalogue, core):
+    org = make_organisation(session)
+    partnership = make_partnership(session, org, name="=HYPERLINK(\"http://x\")",
+                                   agencies=(("Big Agency", "health"), ("Tiny Agency", "police")))
+    big, tiny = session.exec(select(Agency).where(Agency.partnership_id == partnership.id)
+                             .order_by(Agency.name)).all()
+    round_ = make_round(session, partnership)
+    ids = []
+    for agency in (big, big, big, tiny):
+        respondent, _ = make_invite(session, round_, agency_id=agency.id, level="strategic")
+        respondent.submitted_at = datetime.now(UTC)
+        ids.append(respondent.id)
+        session.add(Answer(respondent_id=respondent.id, item_id=core.items[0].id, value="2"))
+    round_.status = RoundStatus.closed
+    results.summarise(session, round_, catalogue)
+    session.commit()
+    client = admin_client(org)
+
+    rows = list(csv.reader(io.StringIO(client.get("/compare/answers.csv").text)))
+    assert rows[0] == comparison.ITEM_COLUMNS
+    body = rows[1:]
+    assert len(body) == 4
+    assert {r[3] for r in body} == {"Big Agency", comparison.SUPPRESSED}
+    assert all(r[2].startswith("R-") for r in body)
+    assert not any(str(i) == r[2] for r in body for i in ids)
+    assert body[0][0].startswith("'=")  # a formula-looking name is defused
+
+    table = list(csv.reader(io.StringIO(client.get("/compare/partnerships.csv").text)))
+    assert table[0] == comparison.TABLE_COLUMNS and table[1][0].startswith("'=")
+
+    response = client.get("/compare/partnerships.xlsx")
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Partnerships", "Answers (anonymised)"]
+    assert book["Partnerships"]["A2"].value.startswith("'=")
+    assert book["Answers (anonymised)"].max_row == 5
+
+    data = client.get("/api/compare").json()
+    assert data["partnerships"][0]["respondents"] == 4
+
+
+def test_never_another_organisations_data(admin_client, session):
+    ours, theirs = make_organisation(session), make_organisation(session)
+    closed_round_with_summary(session, make_partnership(session, ours, name="Our Board"))
+    closed_round_with_summary(session, make_partnership(session, theirs, name="Their Board"))
+    session.commit()
+    client = admin_client(ours)
+    for url in ("/compare", "/compare/partnerships.csv", "/compare/answers.csv",
+                "/api/compare"):
+        text = client.get(url).text
+        assert "Their Board" not in text, url
+    assert "Our Board" in client.get("/compare").text
+
+
+def test_coordinators_cannot_compare(app, session):
+    org = make_organisation(session)
+    coordinator = make_user(session, org)
+    session.commit()
+    with FormClient(app, follow_redirects=False) as client:
+        sign_in(client, coordinator)
+        assert client.get("/compare").status_code == 403
