@@ -38,7 +38,8 @@ def navigation(request: Request) -> list[dict]:
         return []
     links = [("Dashboard", "/dashboard")]
     if user.role == "org_admin":
-        links += [("People", f"/organisations/{user.organisation_id}"), ("Audit log", "/audit")]
+        links += [("Compare partnerships", "/compare"),
+                  ("People", f"/organisations/{user.organisation_id}"), ("Audit log", "/audit")]
     elif user.role == "site_admin":
         links += [("Audit log", "/audit")]
     path = request.url.path
