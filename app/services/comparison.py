@@ -131,21 +131,22 @@ def compare(session: Session, organisation_id: int) -> Comparison:
     rows = {p.id: PartnershipRow(p.id, p.name, p.client_group) for p in partnerships}
     summaries = session.exec(
         select(AssessmentRound.id, AssessmentRound.partnership_id, AssessmentRound.title,
-               AssessmentRound.closes_at, RoundSummary)
+               AssessmentRound.closes_at, RoundSummary.respondents, RoundSummary.invited,
+               RoundSummary.townsley, RoundSummary.gaster, RoundSummary.overall,
+               RoundSummary.scores)
         .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
         .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
         .where(Partnership.organisation_id == organisation_id,
                AssessmentRound.status == RoundStatus.closed)
         .order_by(AssessmentRound.closes_at, AssessmentRound.id)).all()
     factors: dict[str, None] = {}
-    for round_id, partnership_id, title, closes_at, summary in summaries:
-        scores = summary.scores or {}
+    for (round_id, partnership_id, title, closes_at, respondents, invited, townsley, gaster,
+         overall, scores) in summaries:
+        scores = scores or {}
         factors.update(dict.fromkeys(scores.get("factor", {})))
         rows[partnership_id].rounds.append(RoundPoint(
-            round_id=round_id, title=title, closes_at=closes_at,
-            respondents=summary.respondents, invited=summary.invited,
-            townsley=summary.townsley, gaster=summary.gaster, overall=summary.overall,
-            scores=scores))
+            round_id=round_id, title=title, closes_at=closes_at, respondents=respondents,
+            invited=invited, townsley=townsley, gaster=gaster, overall=overall, scores=scores))
     return Comparison(rows=list(rows.values()), factors=list(factors))
 
 

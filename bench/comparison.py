@@ -1,0 +1,122 @@
+"""The comparison page with 1,000 partnerships x 3 rounds x 15 respondents, against the bare
+SQL that fetches the same rows, measured in the same run."""
+
+import random
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select, text
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import make_engine, migrate
+from app.main import create_app
+from app.models import (
+    Agency, AssessmentRound, Organisation, Partnership, Respondent, Role, RoundSummary, User,
+)
+from app.services.comparison import compare
+
+PARTNERSHIPS, ROUNDS, RESPONDENTS = 1000, 3, 15
+FACTORS = ["role_demarcation", "commitment", "trust_mutual_respect",
+           "understanding_other_agencies", "communication", "clarity_of_purpose",
+           "planning_consultation", "organisational_aspects", "information_exchange", "funding",
+           "staffing", "time", "leadership", "governance_accountability",
+           "performance_management"]
+
+
+def seed(engine, rng: random.Random) -> int:
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        org_id = conn.execute(insert(Organisation).values(name="Benchshire", created_at=now)
+                              ).inserted_primary_key[0]
+        from argon2 import PasswordHasher
+        conn.execute(insert(User).values(email="bench@example.org", name="Bench",
+                                         password_hash=PasswordHasher(time_cost=1).hash("bench"),
+                                         role=Role.org_admin, organisation_id=org_id,
+                                         created_at=now))
+        conn.execute(insert(Partnership), [
+            {"organisation_id": org_id, "name": f"Partnership {n:04d}", "client_group": "",
+             "description": "", "created_at": now} for n in range(PARTNERSHIPS)])
+        ids = [r[0] for r in conn.execute(select(Partnership.id))]
+        conn.execute(insert(Agency), [{"partnership_id": p, "name": f"Agency {a}",
+                                       "sector": "health"} for p in ids for a in range(3)])
+        agencies = {}
+        for agency_id, partnership_id in conn.execute(select(Agency.id, Agency.partnership_id)):
+            agencies.setdefault(partnership_id, []).append(agency_id)
+        conn.execute(insert(AssessmentRound), [
+            {"partnership_id": p, "title": f"Round {r + 1}", "questionnaire_key":
+             "multi-agency-working", "questionnaire_version": 1,
+             "opens_at": now - timedelta(days=400 * (ROUNDS - r)),
+             "closes_at": now - timedelta(days=400 * (ROUNDS - r) - 28), "status": "closed",
+             "anonymity_threshold": 3, "created_at": now}
+            for p in ids for r in range(ROUNDS)])
+        rounds = list(conn.execute(select(AssessmentRound.id, AssessmentRound.partnership_id)))
+        conn.execute(insert(Respondent), [
+            {"round_id": round_id, "agency_id": agencies[p][n % 3], "level": "strategic",
+             "name": "", "email": "", "token_hash": f"{round_id:08d}{n:04d}".ljust(64, "0"),
+             "submitted_at": now} for round_id, p in rounds for n in range(RESPONDENTS)])
+        conn.execute(insert(RoundSummary), [
+            {"round_id": round_id, "computed_at": now, "respondents": RESPONDENTS,
+             "invited": RESPONDENTS + 2, "townsley": rng.choice(["autonomous", "coordinated",
+                                                                 "integrated"]),
+             "gaster": str(rng.randint(1, 5)), "overall": rng.uniform(20, 95),
+             "scores": {"factor": {f: rng.uniform(10, 100) for f in FACTORS},
+                        "dimension": {d: rng.uniform(10, 100) for d in
+                                      ("organisation", "joint_investment", "integration")},
+                        "area": {a: rng.uniform(10, 100) for a in
+                                 ("working_relationships", "multi_agency_processes",
+                                  "resources", "management_governance")}}}
+            for round_id, _ in rounds])
+    return org_id
+
+
+def _median_ms(fn, repeat=7) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2] * 1000
+
+
+def run() -> list[dict]:
+    from fastapi.testclient import TestClient
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'compare.db'}"
+        migrate(url)
+        engine = make_engine(url)
+        org_id = seed(engine, random.Random(4))
+        bare_sql = text(
+            "SELECT r.id, r.partnership_id, r.title, r.closes_at, s.* FROM assessmentround r "
+            "JOIN roundsummary s ON s.round_id = r.id JOIN partnership p "
+            "ON p.id = r.partnership_id WHERE p.organisation_id = :org AND r.status = 'closed' "
+            "ORDER BY r.closes_at, r.id")
+
+        def bare():
+            with engine.connect() as conn:
+                conn.execute(text("SELECT * FROM partnership WHERE organisation_id = :org "
+                                  "ORDER BY name"), {"org": org_id}).all()
+                conn.execute(bare_sql, {"org": org_id}).all()
+
+        with Session(engine) as session:
+            service_ms = _median_ms(lambda: compare(session, org_id))
+        bare_ms = _median_ms(bare)
+        app = create_app(Settings(database_url=url, data_dir=Path(tmp),
+                                  MAPS_SECRET_KEY="bench-secret-key"))
+        with TestClient(app) as client:
+            client.get("/")
+            client.post("/sign-in", data={"email": "bench@example.org", "password": "bench",
+                                          "csrftoken": client.cookies.get("csrftoken", "")})
+            assert client.get("/compare").status_code == 200
+            page_ms = _median_ms(lambda: client.get("/compare"), repeat=5)
+        engine.dispose()
+    label = f"{PARTNERSHIPS} partnerships x {ROUNDS} rounds x {RESPONDENTS} respondents"
+    return [
+        {"name": f"comparison data ({label})", "value": service_ms, "unit": "ms",
+         "baseline": bare_ms, "baseline_name": "the bare SQL for the same rows"},
+        {"name": "comparison page (whole HTML page)", "value": page_ms, "unit": "ms",
+         "baseline": bare_ms, "baseline_name": "the bare SQL for the same rows"},
+    ]
