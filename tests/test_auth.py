@@ -38,7 +38,7 @@ def test_sign_in_and_out(client, user):
     dashboard = client.get("/dashboard")
     assert dashboard.status_code == 200
     nav = [a.text.strip() for a in page(dashboard).select(".govuk-service-navigation__list a")]
-    assert nav == ["Dashboard", "People", "Audit log"]
+    assert nav == ["Dashboard", "Compare partnerships", "People", "Audit log"]
     response = client.post("/sign-out")
     assert response.headers["location"] == "/"
     assert "You have signed out" in client.get("/").text
