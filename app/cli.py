@@ -237,9 +237,8 @@ def report(
                    err=True)
         raise typer.Exit(2)
     if questionnaire is None and source.isdigit():
-        typer.echo(f"Reports for round {source} from the database are not yet available; "
-                   "use --questionnaire KEY FILE.json for answers held in a file.", err=True)
-        raise typer.Exit(2)
+        _write_report(_round_context(int(source)), out=out, html=html, charts=charts)
+        return
     path = Path(source)
     q = _questionnaire_ref(questionnaire or "multi-agency-working")
     respondents = _answers_file(path)
@@ -250,6 +249,26 @@ def report(
                               title=title, anonymity_threshold=anonymity_threshold,
                               agencies=agencies)
     _write_report(context, out=out, html=html, charts=charts)
+
+
+def _round_context(round_id: int):
+    from sqlmodel import Session
+
+    from app.db import make_engine
+    from app.models import AssessmentRound
+    from app.questionnaires.loader import load_catalogue
+    from app.services import results
+
+    engine = make_engine(_settings().db_url)
+    try:
+        with Session(engine) as session:
+            round_ = session.get(AssessmentRound, round_id)
+            if round_ is None:
+                typer.echo(f"There is no round {round_id} in this database.", err=True)
+                raise typer.Exit(2)
+            return results.report_context(session, round_, load_catalogue())
+    finally:
+        engine.dispose()
 
 
 def _report_context(q, respondents, path: Path, *, partnership_name, title,

@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONDONTWRITEBYTECODE=1
 echo "== Tests on SQLite"
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -n 2 "$@"
 echo "== Tests on PostgreSQL"
-scripts/with-postgres.sh .venv/bin/python -m pytest "$@"
+scripts/with-postgres.sh .venv/bin/python -m pytest -n 2 "$@"

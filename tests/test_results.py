@@ -43,3 +43,34 @@ def test_demo_partnerships_show_a_spread_of_placements(session, catalogue):
     assert len(latest) == len(session.exec(select(Partnership)).all())
     assert set(townsley) == {"autonomous", "coordinated", "integrated"}
     assert len(gaster) >= 4
+
+
+def test_cli_report_for_a_round_in_the_database(session, catalogue, core, database_url,
+                                                tmp_path, monkeypatch):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    from typer.testing import CliRunner
+
+    from app.cli import app as cli
+    from tests.factories import make_partnership
+
+    partnership = make_partnership(session, name="Ynys Môn Partneriaeth Diogelu")
+    round_ = make_round(session, partnership)
+    agency = session.exec(select(Agency).where(Agency.partnership_id == partnership.id)).first()
+    for _ in range(3):
+        respondent, _ = make_invite(session, round_, agency_id=agency.id, level="strategic")
+        respondent.submitted_at = datetime.now(UTC)
+        session.add_all(Answer(respondent_id=respondent.id, item_id=i.id,
+                               value=i.scale.scored[-1].value) for i in core.items)
+    session.commit()
+    monkeypatch.setenv("MAPS_DATABASE_URL", database_url)
+    out = tmp_path / "plan.pdf"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["report", str(round_.id), "--out", str(out), "--no-charts"])
+    assert result.exit_code == 0, result.output
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(out.read_bytes())).pages)
+    assert "Ynys Môn Partneriaeth Diogelu" in text
+    missing = runner.invoke(cli, ["report", "987654", "--out", str(out)])
+    assert missing.exit_code == 2
+    assert "There is no round 987654" in missing.output
