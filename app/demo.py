@@ -8,8 +8,16 @@ from argon2 import PasswordHasher
 from sqlmodel import Session, SQLModel, delete, select
 
 from app.models import (
-    Agency, Answer, AssessmentRound, Organisation, Partnership, PartnershipCoordinator,
-    Respondent, Role, RoundStatus, Sector, User,
+    Agency,
+    Answer,
+    AssessmentRound,
+    Organisation,
+    Partnership,
+    PartnershipCoordinator,
+    Role,
+    RoundStatus,
+    Sector,
+    User,
 )
 from app.questionnaires.schema import DONT_KNOW, Item
 from app.services import results

@@ -8,15 +8,26 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.config import Settings
 from app.db import make_engine
 from app.questionnaires.loader import load_catalogue
 from app.services.responses import ResponseError
-from app.web import admin, auth, compare, pages, partnerships, respond, results, rounds
+from app.web import (
+    action_plans,
+    admin,
+    auth,
+    compare,
+    pages,
+    partnerships,
+    respond,
+    results,
+    rounds,
+)
 from app.web.access import SignInRequired
 from app.web.csrf import CSRFMiddleware
 from app.web.render import TEMPLATES, make_templates, render
@@ -43,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine.dispose()
 
     app = FastAPI(title="MAPS", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json", max_body_size=settings.max_request_bytes)
+                  openapi_url="/api/openapi.json")
     app.state.settings = settings
     app.state.engine = make_engine(settings.db_url)
     app.state.catalogue = load_catalogue()
@@ -57,11 +68,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rounds.router)
     app.include_router(compare.router)
     app.include_router(results.router)
+    app.include_router(action_plans.router)
     # Added inner first: the CSRF check runs before the session is read.
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
                        session_cookie="maps_session", max_age=settings.session_hours * 3600,
                        same_site="lax", https_only=settings.https)
     app.add_middleware(CSRFMiddleware, secret=settings.secret_key, https=settings.https)
+    # Here rather than FastAPI(max_body_size=...), which puts it outside every middleware: its
+    # 413 would miss the security headers. Outside the CSRF check, which reads the body.
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_request_bytes)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -109,6 +124,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "message": "; ".join(problems),
             "advice": "Go back, check your answers and try again.",
         }, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def value_refused(request: Request, exc: DataError):
+        # The database refused a value the request carried (PostgreSQL stores no NUL character,
+        # nor text longer than its column): a problem with the request, not an outage.
+        log.warning("database refused a value: %s", exc.orig)
+        message = ("MAPS could not store what was sent: it contains a character, or a value "
+                   "of a length, that MAPS cannot keep.")
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=400)
+        return render(request, "error.html", {
+            "heading": "What you sent could not be saved", "message": message,
+            "advice": "Go back, remove any unusual characters and try again.",
+        }, status_code=400)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)

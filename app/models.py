@@ -1,7 +1,7 @@
 """Database tables: organisations, partnerships and their agencies, rounds, respondents, answers,
-users, and what accounts need (sign-in attempts, password links, the audit log)."""
+users, what accounts need (sign-in attempts, password links, the audit log), and action plans."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, String, Text, UniqueConstraint
@@ -181,3 +181,28 @@ class RoundSummary(SQLModel, table=True):
     overall: float | None = None
     # {"dimension": {...}, "area": {...}, "factor": {...}, "impact_on": {...}}: 0-100 or null
     scores: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+class ActionStatus(StrEnum):
+    not_started = "not_started"
+    in_progress = "in_progress"
+    done = "done"
+    dropped = "dropped"
+
+
+class ActionItem(SQLModel, table=True):
+    """One action of a round's action plan, often started from a recommendation. The plan
+    outlives the round: it is kept and edited while the board works through it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="assessmentround.id", index=True)
+    position: int
+    text: str = Field(sa_type=Text)
+    owner_agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    lead: str = Field(default="", max_length=200)
+    target_date: date | None = None
+    success_measure: str = Field(default="", sa_type=Text)
+    status: ActionStatus = Field(default=ActionStatus.not_started, sa_type=String(12))
+    strategy_id: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -14,7 +14,14 @@ from app.config import Settings
 from app.db import make_engine, migrate
 from app.main import create_app
 from app.models import (
-    Agency, AssessmentRound, Organisation, Partnership, Respondent, Role, RoundSummary, User,
+    Agency,
+    AssessmentRound,
+    Organisation,
+    Partnership,
+    Respondent,
+    Role,
+    RoundSummary,
+    User,
 )
 from app.services.comparison import compare
 

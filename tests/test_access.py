@@ -9,7 +9,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from sqlmodel import select
 
-from app.models import Agency, Role
+from app.models import ActionItem, Agency, Role
 from tests.conftest import FormClient, sign_in
 from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
 
@@ -73,6 +73,12 @@ ALLOWED = {
     ("GET", "/rounds/{round_id}/results"): OVERSEERS,
     ("GET", "/rounds/{round_id}/report.pdf"): OVERSEERS,
     ("GET", "/api/rounds/{round_id}/result"): OVERSEERS,
+    ("GET", "/rounds/{round_id}/plan"): OVERSEERS,
+    ("POST", "/rounds/{round_id}/plan/recommended"): COORDINATOR,
+    ("POST", "/rounds/{round_id}/plan/actions"): COORDINATOR,
+    ("POST", "/rounds/{round_id}/plan/actions/{action_id}"): COORDINATOR,
+    ("POST", "/rounds/{round_id}/plan/actions/{action_id}/move"): COORDINATOR,
+    ("POST", "/rounds/{round_id}/plan/actions/{action_id}/remove"): COORDINATOR,
     ("GET", "/compare"): {"org_admin"},
     ("GET", "/compare/partnerships.csv"): {"org_admin"},
     ("GET", "/compare/partnerships.xlsx"): {"org_admin"},
@@ -80,7 +86,8 @@ ALLOWED = {
     ("GET", "/api/compare"): {"org_admin"},
 }
 # Run last, in this order: they change what the other checks rely on.
-LAST = ["/rounds/{round_id}/invites/{respondent_id}/reissue",
+LAST = ["/rounds/{round_id}/plan/actions/{action_id}/remove",
+        "/rounds/{round_id}/invites/{respondent_id}/reissue",
         "/rounds/{round_id}/invites/{respondent_id}/revoke",
         "/rounds/{round_id}/invites/{respondent_id}/reopen",
         "/rounds/{round_id}/close",
@@ -113,11 +120,15 @@ def build_org(session, core, prefix: str, org_name: str) -> tuple[Org, dict]:
     other = make_user(session, org, coordinates=[second],
                       email=f"other@{prefix.lower()}.example")
     agency = session.exec(select(Agency).where(Agency.partnership_id == partnership.id)).first()
+    action = ActionItem(round_id=round_.id, position=1, text=f"{prefix} Secret Action")
+    session.add(action)
+    session.flush()
     ids = {"organisation_id": org.id, "partnership_id": partnership.id, "agency_id": agency.id,
            "round_id": round_.id, "respondent_id": respondent.id, "user_id": coordinator.id,
-           "token": token, "section_id": core.sections[0].id}
+           "token": token, "section_id": core.sections[0].id, "action_id": action.id}
     secrets = [org_name, partnership.name, second.name, agency.name, round_.title,
-               respondent.name, respondent.email, admin.email, coordinator.email, other.email]
+               respondent.name, respondent.email, admin.email, coordinator.email, other.email,
+               action.text]
     users = {"org_admin": admin, "coordinator": coordinator, "other_coordinator": other}
     return Org(ids, secrets), users
 

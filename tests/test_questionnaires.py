@@ -2,6 +2,7 @@
 a second instrument in the same format, and the `maps questionnaire` commands."""
 
 import json
+
 import pytest
 from typer.testing import CliRunner
 

@@ -267,7 +267,6 @@ def test_cli_writes_a_pdf_and_html_from_an_answers_file(reports, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["12", "--out", "x.pdf"], "not yet available"),
     (["FILE", "--questionnaire", "nope", "--out", "x.pdf"], "No questionnaire 'nope'"),
     (["FILE", "--questionnaire", "multi-agency-working@x", "--out", "x.pdf"], "must be a number"),
     (["missing.json", "--questionnaire", "multi-agency-working", "--out", "x.pdf"],

@@ -47,6 +47,15 @@ class _Mapping(dict):
 class _LineLoader(yaml.SafeLoader):
     """Keeps the line each mapping starts on, so errors can point into the file."""
 
+    def compose_node(self, parent, index):
+        # An alias re-uses a value by reference, so a few lines of them can stand for billions
+        # of values (the "billion laughs"); a definition has no need of them.
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed: write each value out",
+                self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
     mapping = _Mapping(loader.construct_mapping(node, deep=True))
@@ -280,6 +289,8 @@ def _sections(raw: Any, doc: dict, scales: dict[str, Scale],
         items = []
         for item_raw in items_raw:
             raw_id = item_raw.get("id") if isinstance(item_raw, dict) else None
+            if not isinstance(raw_id, str | int):
+                raw_id = None  # not an id: _item says what is wrong with it
             if raw_id is not None and raw_id in item_ids:
                 check.error("duplicate item id", at=item_raw, item=str(raw_id))
             item_ids.add(raw_id)

@@ -9,7 +9,12 @@ from app.questionnaires.schema import Questionnaire
 from app.scoring import thresholds as t
 from app.scoring.consensus import Consensus, measure
 from app.scoring.scores import (
-    GroupScores, RespondentAnswers, answer_scores, breakdowns, check_answers, score_group,
+    GroupScores,
+    RespondentAnswers,
+    answer_scores,
+    breakdowns,
+    check_answers,
+    score_group,
 )
 from app.scoring.typologies import Placement, place
 

@@ -32,6 +32,7 @@ ACTIONS = {
     "invite_revoked": "Invite revoked",
     "response_reopened": "Response reopened",
     "reminders_sent": "Reminders sent",
+    "action_plan_edited": "Action plan edited",
 }
 
 

@@ -15,7 +15,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.models import (
-    Agency, Answer, AssessmentRound, Partnership, Respondent, RoundStatus, RoundSummary,
+    Agency,
+    Answer,
+    AssessmentRound,
+    Partnership,
+    Respondent,
+    RoundStatus,
+    RoundSummary,
 )
 
 DIMENSIONS = ("organisation", "joint_investment", "integration")

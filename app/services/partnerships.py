@@ -130,7 +130,10 @@ def is_coordinator(session: Session, user: User, partnership_id: int) -> bool:
 def appoint_coordinator(session: Session, *, partnership: Partnership, user_id: str | None,
                         appointed_by: User) -> User:
     """Appoint one of the organisation's coordinator accounts to the partnership."""
-    user = session.get(User, int(user_id)) if (user_id or "").isdigit() else None
+    # isdecimal, not isdigit: int() refuses "²"; and no number past an id's 32 bits.
+    user_id = (user_id or "").strip()
+    user = session.get(User, int(user_id)) \
+        if user_id.isdecimal() and len(user_id) < 10 else None
     if (user is None or user.role != Role.coordinator
             or user.organisation_id != partnership.organisation_id):
         raise Invalid({"coordinator": "Select a coordinator from your organisation"})

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -113,11 +114,18 @@ def parse_answer_form(form: Mapping[str, str], questionnaire: Questionnaire,
             parsed.errors[item_id] = (f"'{item_id}' is not a question on this page of "
                                       f"{questionnaire.title} (version {questionnaire.version}).")
             continue
+        if not isinstance(raw, str):
+            parsed.errors[item_id] = "A file was sent where an answer was expected."
+            continue
         if is_comment:
             text = raw.strip()
             if len(text) > MAX_COMMENT:
                 parsed.errors[item_id] = (f"Your comment is {len(text):,} characters long; "
                                           f"comments can be up to {MAX_COMMENT:,} characters.")
+            elif "\x00" in text:
+                # Invisible, never typed, and PostgreSQL cannot store it in text.
+                parsed.errors[item_id] = ("Your comment contains a null character, which "
+                                          "cannot be saved. Remove it and try again.")
             else:
                 parsed.comments[item_id] = text or None
             continue
@@ -145,11 +153,14 @@ def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers
         if item_id in parsed.comments:
             row["comment"] = update["comment"] = parsed.comments[item_id]
         if "value" not in row:
-            # A comment on its own waits for its answer; keep it only if the answer exists.
-            existing = session.exec(select(Answer).where(
-                Answer.respondent_id == respondent.id, Answer.item_id == item_id)).first()
-            if existing is None:
-                continue
+            # A comment on its own waits for its answer: kept only if the answer exists. (An
+            # upsert cannot do this: the row it would insert has no value, which is refused
+            # before the conflict is seen.)
+            changed = session.exec(sql_update(Answer).where(
+                Answer.respondent_id == respondent.id, Answer.item_id == item_id,
+            ).values(**update))
+            saved += changed.rowcount
+            continue
         statement = insert(Answer).values(**row).on_conflict_do_update(
             index_elements=["respondent_id", "item_id"], set_=update)
         session.exec(statement)

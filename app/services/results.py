@@ -5,7 +5,14 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.models import (
-    Agency, Answer, AssessmentRound, Partnership, Respondent, RoundSummary, utcnow,
+    Agency,
+    Answer,
+    AssessmentRound,
+    Partnership,
+    Respondent,
+    RoundStatus,
+    RoundSummary,
+    utcnow,
 )
 from app.questionnaires.schema import Questionnaire
 from app.scoring import RespondentAnswers, RoundResult, score_round
@@ -81,12 +88,33 @@ def summarise(session: Session, round_: AssessmentRound, catalogue) -> RoundSumm
     return summary
 
 
+def summarise_missing(session: Session, catalogue) -> int:
+    """Summaries for the closed rounds that have none (closed before summaries were kept, or
+    their summaries dropped by a downgrade), and commit; how many were made."""
+    rounds = session.exec(
+        select(AssessmentRound)
+        .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id, isouter=True)
+        .where(AssessmentRound.status == RoundStatus.closed,
+               col(RoundSummary.round_id).is_(None))).all()
+    made = 0
+    for round_ in rounds:
+        # A version no longer installed cannot be scored; its round stays out of comparisons.
+        if catalogue.get(round_.questionnaire_key, round_.questionnaire_version) is not None:
+            summarise(session, round_, catalogue)
+            made += 1
+    session.commit()
+    return made
+
+
 def report_context(session: Session, round_: AssessmentRound, catalogue):
     """Everything the report shows for a round, for its page and its PDF."""
     from app.reports.context import build_context
+    from app.services import action_plans
 
     scores = score(session, round_, catalogue)
     return build_context(
         partnership_name=scores.partnership.name, round_title=round_.title,
         questionnaire=scores.questionnaire, result=scores.result,
+        action_plan=action_plans.plan_rows(session, round_=round_),
+        previous_plan=action_plans.previous_plan(session, round_=round_),
         opens=round_.opens_at.date(), closes=round_.closes_at.date(), invited=scores.invited)

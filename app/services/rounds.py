@@ -46,11 +46,11 @@ def _closing_time(day: str, month: str, year: str) -> datetime:
         raise Invalid({"closes": "Enter the closing date"})
     if missing:
         raise Invalid({"closes": f"The closing date must include a {' and '.join(missing)}"})
-    if not all(v.isdigit() for v in parts.values()) or len(parts["year"]) != 4:
+    if not all(v.isdecimal() for v in parts.values()) or len(parts["year"]) != 4:
         raise Invalid({"closes": "The closing date must be a real date, like 31 3 2027"})
     try:
         chosen = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-    except ValueError:
+    except (ValueError, OverflowError):  # 31 February; a day past what date() can hold
         raise Invalid({"closes": "The closing date must be a real date, like 31 3 2027"}) from None
     today = datetime.now(LOCAL).date()
     if chosen <= today:
@@ -66,7 +66,7 @@ def open_round(session: Session, *, partnership: Partnership, catalogue, questio
     """A round open from now until the end of its closing date."""
     errors = {}
     key, _, version = questionnaire.partition("@")
-    chosen = catalogue.get(key, int(version)) if key and version.isdigit() else None
+    chosen = catalogue.get(key, int(version)) if key and version.isdecimal() else None
     if chosen is None:
         errors["questionnaire"] = "Select the questionnaire for this round"
     count = session.exec(select(func.count()).select_from(AssessmentRound).where(
@@ -78,7 +78,8 @@ def open_round(session: Session, *, partnership: Partnership, catalogue, questio
         closes_at = _closing_time(day, month, year)
     except Invalid as exc:
         errors.update(exc.errors)
-    if not threshold.strip().isdigit() or not 1 <= int(threshold) <= MAX_THRESHOLD:
+    # isdecimal, not isdigit: int() refuses digits like "²".
+    if not threshold.strip().isdecimal() or not 1 <= int(threshold) <= MAX_THRESHOLD:
         errors["threshold"] = f"Enter a whole number from 1 to {MAX_THRESHOLD}"
     if errors:
         raise Invalid(errors)

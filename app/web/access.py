@@ -18,7 +18,15 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from app.db import get_session
-from app.models import AssessmentRound, Organisation, Partnership, Respondent, Role, User
+from app.models import (
+    ActionItem,
+    AssessmentRound,
+    Organisation,
+    Partnership,
+    Respondent,
+    Role,
+    User,
+)
 from app.services.accounts import session_fingerprint
 from app.services.partnerships import is_coordinator
 
@@ -58,6 +66,16 @@ def sign_in_session(request: Request, user: User) -> None:
     # A fresh session on sign-in, so nothing set before it carries over.
     request.session.clear()
     request.session.update({"user_id": user.id, "auth": session_fingerprint(user)})
+
+
+# Ids are 32-bit integers in the database. A larger number in a URL is no row's id, and must
+# not reach the database: SQLite cannot bind one past 2**63, PostgreSQL refuses one past 2**31.
+MAX_ID = 2**31 - 1
+
+
+def get_by_id(session: Session, model, id_: int):
+    """The row with this id, or None when there is none (or none could have it)."""
+    return session.get(model, id_) if 0 < id_ <= MAX_ID else None
 
 
 def _not_found() -> HTTPException:
@@ -107,7 +125,7 @@ def allowed(user: User, do: Do) -> bool:
 
 def require_partnership(session: Session, user: User, partnership_id: int, *,
                         do: Do = Do.view) -> Partnership:
-    partnership = session.get(Partnership, partnership_id)
+    partnership = get_by_id(session, Partnership, partnership_id)
     if partnership is None or not can_see_partnership(session, user, partnership):
         raise _not_found()
     if not allowed(user, do):
@@ -120,7 +138,7 @@ def require_partnership(session: Session, user: User, partnership_id: int, *,
 
 def require_round(session: Session, user: User, round_id: int, *,
                   do: Do = Do.view) -> tuple[AssessmentRound, Partnership]:
-    round_ = session.get(AssessmentRound, round_id)
+    round_ = get_by_id(session, AssessmentRound, round_id)
     if round_ is None:
         raise _not_found()
     return round_, require_partnership(session, user, round_.partnership_id, do=do)
@@ -128,15 +146,22 @@ def require_round(session: Session, user: User, round_id: int, *,
 
 def require_respondent(session: Session, round_: AssessmentRound,
                        respondent_id: int) -> Respondent:
-    respondent = session.get(Respondent, respondent_id)
+    respondent = get_by_id(session, Respondent, respondent_id)
     if respondent is None or respondent.round_id != round_.id:
         raise _not_found()
     return respondent
 
 
+def require_action(session: Session, round_: AssessmentRound, action_id: int) -> ActionItem:
+    item = get_by_id(session, ActionItem, action_id)
+    if item is None or item.round_id != round_.id:
+        raise _not_found()
+    return item
+
+
 def require_organisation(session: Session, user: User, organisation_id: int) -> Organisation:
     """A site admin may manage any organisation; an organisation admin their own."""
-    organisation = session.get(Organisation, organisation_id)
+    organisation = get_by_id(session, Organisation, organisation_id)
     if organisation is None:
         raise _not_found()
     if user.role == Role.site_admin:
@@ -150,7 +175,7 @@ def require_organisation(session: Session, user: User, organisation_id: int) -> 
 def require_account(session: Session, user: User, user_id: int) -> User:
     """An account whose password link the user may issue: a site admin any organisation's
     accounts, an organisation admin the other accounts of their organisation."""
-    target = session.get(User, user_id)
+    target = get_by_id(session, User, user_id)
     if target is None:
         raise _not_found()
     if user.role == Role.site_admin:

@@ -6,6 +6,7 @@ from fastapi.responses import Response, StreamingResponse
 from app.models import Role
 from app.services import comparison
 from app.services.comparison import ITEM_COLUMNS, TABLE_COLUMNS
+from app.web import api
 from app.web.access import CurrentUser, SessionDep, require_role
 from app.web.render import render
 
@@ -75,7 +76,9 @@ def table_xlsx(request: Request, user: CurrentUser, session: SessionDep):
                      "partnerships.xlsx")
 
 
-@router.get("/api/compare")
+@router.get("/api/compare", response_model=None,
+            responses={200: {"model": api.Comparison, "description": "The comparison table"},
+                       **api.errors(401, 403, 503)})
 def compare_json(user: CurrentUser, session: SessionDep) -> dict:
     """The comparison table as JSON: one object per partnership, latest closed round."""
     data = _comparison(session, user)

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from app.db import get_session
 from app.models import AssessmentRound, Organisation, Partnership, Respondent
 from app.web.access import OptionalUser
+from app.web.api import Health, errors
 from app.web.render import render
 
 router = APIRouter()
@@ -32,7 +33,9 @@ def home(request: Request, session: SessionDep, user: OptionalUser):
     return render(request, "home.html", {"counts": counts})
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=None,
+            responses={200: {"model": Health, "description": "The app and its database are up"},
+                       **errors(503)})
 def healthz(session: SessionDep):
     session.exec(text("SELECT 1"))
     return JSONResponse({"status": "ok", "app": "up", "database": "up"})

@@ -8,7 +8,15 @@ from app.models import Agency, Organisation, Role, Sector, User
 from app.services import partnerships as service
 from app.services import rounds as round_service
 from app.services.errors import Invalid
-from app.web.access import CurrentUser, Do, SessionDep, allowed, require_partnership, require_role
+from app.web.access import (
+    CurrentUser,
+    Do,
+    SessionDep,
+    allowed,
+    get_by_id,
+    require_partnership,
+    require_role,
+)
 from app.web.render import flash, render
 
 router = APIRouter(prefix="/partnerships")
@@ -116,7 +124,7 @@ async def add_agency(partnership_id: int, request: Request, user: CurrentUser,
 
 
 def _agency(session, partnership, agency_id: int) -> Agency:
-    agency = session.get(Agency, agency_id)
+    agency = get_by_id(session, Agency, agency_id)
     if agency is None or agency.partnership_id != partnership.id:
         raise HTTPException(404, "This partnership has no such agency.")
     return agency
@@ -170,7 +178,7 @@ async def appoint(partnership_id: int, request: Request, user: CurrentUser,
 def remove(partnership_id: int, user_id: int, request: Request, user: CurrentUser,
            session: SessionDep):
     partnership = require_partnership(session, user, partnership_id, do=Do.appoint)
-    coordinator = session.get(User, user_id)
+    coordinator = get_by_id(session, User, user_id)
     if coordinator is None or not service.is_coordinator(session, coordinator, partnership.id):
         raise HTTPException(404, "This person does not coordinate this partnership.")
     service.remove_coordinator(session, partnership=partnership, user=coordinator,

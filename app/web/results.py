@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.services import results
+from app.web import api
 from app.web.access import CurrentUser, SessionDep, require_round
 from app.web.render import render
 
@@ -36,7 +37,9 @@ def report_pdf(round_id: int, request: Request, user: CurrentUser, session: Sess
         "Cache-Control": "no-store"})
 
 
-@router.get("/api/rounds/{round_id}/result")
+@router.get("/api/rounds/{round_id}/result", response_model=None,
+            responses={200: {"model": api.RoundResult, "description": "The round's result"},
+                       **api.errors(401, 404, 422, 503)})
 def result_json(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
     """The round's full result: scores, breakdowns, consensus, placements and coverage."""
     round_, _ = require_round(session, user, round_id)

@@ -1,0 +1,77 @@
+"""The shapes of the JSON API's answers, for its OpenAPI schema (/api/openapi.json): each route's
+result, and the error bodies every route may answer with (see the handlers in app/main.py)."""
+
+from typing import Literal
+
+from pydantic import BaseModel, create_model
+
+from app.models import RoundStatus
+from app.scoring.consensus import Consensus
+from app.scoring.result import Coverage
+from app.scoring.scores import GroupScores
+from app.scoring.typologies import Placement
+from app.services.comparison import AREAS, DIMENSIONS
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class Problems(BaseModel):
+    """A request whose parameters could not be read: one line per problem."""
+
+    detail: list[str]
+
+
+def errors(*statuses: int) -> dict[int | str, dict]:
+    """The error answers of a route, for its `responses=`."""
+    described = {
+        400: (Problem, "A value the database could not store"),
+        401: (Problem, "Not signed in"),
+        403: (Problem, "Signed in, but this role may not see it"),
+        404: (Problem, "No such thing, or it belongs to another organisation"),
+        422: (Problems, "A parameter could not be read"),
+        503: (Problem, "The database cannot be reached just now; try again"),
+    }
+    return {status: {"model": described[status][0], "description": described[status][1]}
+            for status in statuses}
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    app: Literal["up"]
+    database: Literal["up"]
+
+
+class RoundResult(BaseModel):
+    """A round's result (app.scoring.result.RoundResult) with the round's id, status and the
+    number invited."""
+
+    round_id: int
+    status: RoundStatus
+    invited: int
+    questionnaire: str
+    anonymity_threshold: int
+    coverage: Coverage
+    partnership: GroupScores
+    groups: list[GroupScores]
+    consensus: Consensus
+    placements: list[Placement]
+
+
+ComparisonRow = create_model(
+    "ComparisonRow",
+    partnership=(str, ...), client_group=(str, ...), latest_round=(str | None, ...),
+    closed=(str | None, ...), respondents=(int | None, ...), invited=(int | None, ...),
+    response_rate=(float | None, ...), townsley=(str | None, ...), gaster=(str | None, ...),
+    overall=(float | None, ...),
+    **{f"dimension_{d}": (float | None, ...) for d in DIMENSIONS},
+    **{f"area_{a}": (float | None, ...) for a in AREAS},
+)
+
+
+class Comparison(BaseModel):
+    """Every partnership of the organisation with its latest closed round (nulls when none)."""
+
+    columns: list[str]
+    partnerships: list[ComparisonRow]  # type: ignore[valid-type]

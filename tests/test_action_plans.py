@@ -1,0 +1,311 @@
+"""Action plans: adding actions from the recommendations and the board's own, editing them with
+and without htmx, reordering, removing, refusing bad input, the previous round's plan, the
+audit log, and who may see and change a plan."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlmodel import select
+
+from app.models import ActionItem, Agency, Answer, AuditEvent, Role, RoundStatus
+from app.services import action_plans
+from tests.conftest import FormClient, sign_in
+from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
+from tests.report_helpers import worst
+
+
+def page(response):
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def answer_weakly(session, round_, core, people: int = 4) -> None:
+    """Submitted responses scoring low everywhere, so the matcher recommends strategies."""
+    agencies = session.exec(select(Agency).where(
+        Agency.partnership_id == round_.partnership_id)).all()
+    for n in range(people):
+        respondent, _ = make_invite(session, round_, agency_id=agencies[n % len(agencies)].id,
+                                    level=("strategic", "operational")[n % 2])
+        session.add_all([Answer(respondent_id=respondent.id, item_id=item.id, value=worst(item))
+                         for item in core.items if item.scale.scored])
+        respondent.submitted_at = datetime.now(UTC)
+        session.add(respondent)
+    session.commit()
+
+
+@pytest.fixture
+def world(session):
+    org = make_organisation(session)
+    partnership = make_partnership(session, org)
+    round_ = make_round(session, partnership)
+    coordinator = make_user(session, org, coordinates=[partnership])
+    return org, partnership, round_, coordinator
+
+
+@pytest.fixture
+def coordinator_client(client, world):
+    sign_in(client, world[3])
+    return client
+
+
+def add_own(client, round_, text="Hold a joint away day"):
+    response = client.post(f"/rounds/{round_.id}/plan/actions", data={"text": text})
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("#action-", 1)[1])
+
+
+def edit_form(**overrides) -> dict:
+    return {"text": "Agree a joint budget", "owner": "", "lead": "Sam Lead",
+            "target-day": "31", "target-month": "3", "target-year": "2027",
+            "measure": "A signed budget", "status": "in_progress", **overrides}
+
+
+def test_adds_a_recommendation_with_its_action_text(coordinator_client, session, world, core):
+    _, _, round_, _ = world
+    answer_weakly(session, round_, core)
+    recommendations = action_plans.recommendations_for(session, round_=round_,
+                                                       catalogue=coordinator_client.app
+                                                       .state.catalogue)
+    assert recommendations
+    first = recommendations[0]
+    html = page(coordinator_client.get(f"/rounds/{round_.id}/plan"))
+    assert html.select_one(f"input[name=strategy][value='{first.strategy.id}']")
+
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/recommended",
+                                       data={"strategy": first.strategy.id})
+    assert response.status_code == 303
+    item = session.exec(select(ActionItem)).one()
+    assert (item.text, item.strategy_id, item.position) == (first.strategy.action,
+                                                            first.strategy.id, 1)
+    assert response.headers["location"] == f"/rounds/{round_.id}/plan#action-{item.id}"
+    # Adding it again keeps the one action; the page now says it is in the plan.
+    coordinator_client.post(f"/rounds/{round_.id}/plan/recommended",
+                            data={"strategy": first.strategy.id})
+    assert len(session.exec(select(ActionItem)).all()) == 1
+    html = page(coordinator_client.get(f"/rounds/{round_.id}/plan"))
+    assert not html.select_one(f"input[name=strategy][value='{first.strategy.id}']")
+
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/recommended",
+                                       data={"strategy": "no-such-strategy"})
+    assert response.status_code == 400
+
+
+def test_adds_an_own_action_and_refuses_an_empty_one(coordinator_client, session, world):
+    round_ = world[2]
+    action_id = add_own(coordinator_client, round_, "  Hold a joint away day  ")
+    item = session.get(ActionItem, action_id)
+    assert (item.text, item.strategy_id, item.status) == ("Hold a joint away day", None,
+                                                          "not_started")
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/actions", data={"text": " "})
+    assert response.status_code == 400
+    html = page(response)
+    assert html.select_one(".govuk-error-summary a[href='#new-text']")
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/actions",
+                                       data={"text": "x" * 1001})
+    assert response.status_code == 400
+    assert page(response).select_one("#new-text").text == "x" * 1001
+
+
+def test_edits_an_action_without_javascript(coordinator_client, session, world):
+    _, partnership, round_, _ = world
+    agency = session.exec(select(Agency).where(Agency.partnership_id == partnership.id)).first()
+    action_id = add_own(coordinator_client, round_)
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/actions/{action_id}",
+                                       data=edit_form(owner=str(agency.id)))
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/rounds/{round_.id}/plan#action-{action_id}"
+    session.expire_all()
+    item = session.get(ActionItem, action_id)
+    assert (item.text, item.owner_agency_id, item.lead, item.target_date, item.success_measure,
+            item.status) == ("Agree a joint budget", agency.id, "Sam Lead", date(2027, 3, 31),
+                             "A signed budget", "in_progress")
+    html = page(coordinator_client.get(f"/rounds/{round_.id}/plan"))
+    block = html.select_one(f"#action-{action_id}")
+    assert block.select_one(f"#action-{action_id}-text").text == "Agree a joint budget"
+    assert block.select_one("option[selected]").text == agency.name
+
+
+def test_edits_an_action_with_htmx_and_gets_only_its_block(coordinator_client, session, world):
+    round_ = world[2]
+    action_id = add_own(coordinator_client, round_)
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/actions/{action_id}",
+                                       data=edit_form(), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers["Vary"]
+    html = page(response)
+    assert "<html" not in response.text
+    assert [d["id"] for d in html.select("div.maps-action")] == [f"action-{action_id}"]
+    assert html.select_one("[role=status]").text.strip() == "Action 1 saved."
+    session.expire_all()
+    assert session.get(ActionItem, action_id).text == "Agree a joint budget"
+
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/actions/{action_id}",
+                                       data=edit_form(text="", lead="Kept lead"),
+                                       headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    html = page(response)
+    assert "<html" not in response.text
+    assert html.select_one(f".govuk-error-summary a[href='#action-{action_id}-text']")
+    assert html.select_one(f"#action-{action_id}-lead")["value"] == "Kept lead"
+
+
+@pytest.mark.parametrize(("field", "changes"), [
+    ("text", {"text": ""}),
+    ("text", {"text": "x" * 1001}),
+    ("lead", {"lead": "x" * 201}),
+    ("target", {"target-day": "31", "target-month": "2", "target-year": "2027"}),
+    ("target", {"target-day": "", "target-month": "3", "target-year": "2027"}),
+    ("target", {"target-day": "1", "target-month": "3", "target-year": "27"}),
+    ("measure", {"measure": "x" * 501}),
+    ("status", {"status": "finished"}),
+    ("owner", {"owner": "banana"}),
+    ("owner", {"owner": "999999"}),
+])
+def test_refuses_each_bad_field_and_keeps_what_was_typed(coordinator_client, session, world,
+                                                        field, changes):
+    round_ = world[2]
+    action_id = add_own(coordinator_client, round_, "Original wording")
+    form = edit_form(**{"text": "New wording", **changes})
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/actions/{action_id}", data=form)
+    assert response.status_code == 400
+    html = page(response)
+    anchor = f"action-{action_id}-{field}" + ("-day" if field == "target" else "")
+    assert html.select_one(f".govuk-error-summary a[href='#{anchor}']")
+    assert html.select_one(f"#action-{action_id}-{field}-error")
+    assert html.select_one(f"#action-{action_id}-lead")["value"] == form["lead"]
+    assert html.select_one(f"#action-{action_id}-text").text == form["text"]
+    session.expire_all()
+    assert session.get(ActionItem, action_id).text == "Original wording"
+
+
+def test_refuses_another_partnerships_agency(coordinator_client, session, world):
+    org, _, round_, _ = world
+    elsewhere = make_partnership(session, org, name="Other Board",
+                                 agencies=(("Other Police", "police"),))
+    session.commit()
+    other_agency = session.exec(select(Agency).where(
+        Agency.partnership_id == elsewhere.id)).one()
+    action_id = add_own(coordinator_client, round_)
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/actions/{action_id}",
+                                       data=edit_form(owner=str(other_agency.id)))
+    assert response.status_code == 400
+    assert "Select an agency of this partnership" in response.text
+    session.expire_all()
+    assert session.get(ActionItem, action_id).owner_agency_id is None
+
+
+def test_moves_actions_up_and_down_and_removes_one(coordinator_client, session, world):
+    round_ = world[2]
+    first, second, third = (add_own(coordinator_client, round_, t) for t in "ABC")
+
+    def order():
+        session.expire_all()
+        return [i.text for i in action_plans.items_of(session, round_=round_)]
+
+    url = f"/rounds/{round_.id}/plan/actions"
+    assert coordinator_client.post(f"{url}/{third}/move",
+                                   data={"direction": "up"}).status_code == 303
+    assert order() == ["A", "C", "B"]
+    coordinator_client.post(f"{url}/{first}/move", data={"direction": "down"})
+    assert order() == ["C", "A", "B"]
+    coordinator_client.post(f"{url}/{third}/move", data={"direction": "up"})  # already first
+    assert order() == ["C", "A", "B"]
+    response = coordinator_client.post(f"{url}/{first}/remove")
+    assert response.status_code == 303
+    assert order() == ["C", "B"]
+    html = page(coordinator_client.get(f"/rounds/{round_.id}/plan"))
+    assert [h.text.split()[1] for h in html.select(".maps-action h3")] == ["1", "2"]
+    assert coordinator_client.post(f"{url}/{first}/remove").status_code == 404
+
+
+def test_every_change_is_audited(coordinator_client, session, world):
+    round_, coordinator = world[2], world[3]
+    action_id = add_own(coordinator_client, round_, "A")
+    add_own(coordinator_client, round_, "B")
+    url = f"/rounds/{round_.id}/plan/actions/{action_id}"
+    coordinator_client.post(url, data=edit_form())
+    coordinator_client.post(f"{url}/move", data={"direction": "down"})
+    coordinator_client.post(f"{url}/remove")
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "action_plan_edited")
+                          .order_by(AuditEvent.id)).all()
+    assert [e.detail["change"] for e in events] == ["added", "added", "edited", "moved down",
+                                                   "removed"]
+    assert {(e.user_id, e.round_id, e.partnership_id) for e in events} == {
+        (coordinator.id, round_.id, round_.partnership_id)}
+    assert events[2].detail["text"] == "Agree a joint budget"
+
+
+def test_the_plan_is_in_the_results_and_the_next_round_shows_it(coordinator_client, session,
+                                                               world):
+    _, partnership, round_, _ = world
+    action_id = add_own(coordinator_client, round_, "Map every referral route")
+    coordinator_client.post(f"/rounds/{round_.id}/plan/actions/{action_id}",
+                            data=edit_form(text="Map every referral route", status="done"))
+    results = page(coordinator_client.get(f"/rounds/{round_.id}/results"))
+    plan = results.select_one("#action-plan")
+    assert "Map every referral route" in plan.text and "Done" in plan.text
+    assert results.select_one(f"a[href='/rounds/{round_.id}/plan']")
+
+    round_.status = RoundStatus.closed
+    later = make_round(session, partnership, title="Round 2",
+                       opens_at=datetime.now(UTC) + timedelta(days=1))
+    empty_between = make_round(session, partnership, title="Round 1b",
+                               opens_at=datetime.now(UTC) + timedelta(hours=1))
+    session.commit()
+    assert action_plans.previous_round(session, round_=later).id == round_.id
+    assert action_plans.previous_round(session, round_=empty_between).id == round_.id
+    assert action_plans.previous_round(session, round_=round_) is None
+
+    html = page(coordinator_client.get(f"/rounds/{later.id}/plan"))
+    previous = html.select_one("#previous-plan").find_parent("div")
+    assert "Map every referral route" in previous.text
+    assert previous.select_one(".govuk-tag").text == "Done"
+    next_results = page(coordinator_client.get(f"/rounds/{later.id}/results"))
+    assert "The previous plan: Round 1" in next_results.select_one("#previous-plan").text
+    # A closed round's plan can still be updated: the board works through it afterwards.
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/actions/{action_id}",
+                                       data=edit_form(status="in_progress"))
+    assert response.status_code == 303
+
+
+def test_an_org_admin_views_but_cannot_edit(app, session, world):
+    org, _, round_, _ = world
+    admin = make_user(session, org, role=Role.org_admin)
+    with FormClient(app, follow_redirects=False) as coordinator:
+        sign_in(coordinator, world[3])
+        action_id = add_own(coordinator, round_, "Visible to the admin")
+    with FormClient(app, follow_redirects=False) as client:
+        sign_in(client, admin)
+        response = client.get(f"/rounds/{round_.id}/plan")
+        assert response.status_code == 200
+        html = page(response)
+        assert "Visible to the admin" in html.select_one(f"#action-{action_id}").text
+        assert not html.select("form[action*='/plan/']")
+        for url, data in ((f"/rounds/{round_.id}/plan/actions/{action_id}", edit_form()),
+                          (f"/rounds/{round_.id}/plan/actions", {"text": "Mine"}),
+                          (f"/rounds/{round_.id}/plan/actions/{action_id}/remove", {})):
+            assert client.post(url, data=data).status_code == 403
+    assert session.get(ActionItem, action_id).text == "Visible to the admin"
+
+
+def test_another_partnerships_coordinator_gets_404(app, session, world):
+    org, _, round_, _ = world
+    other = make_user(session, org, coordinates=[make_partnership(session, org, agencies=())])
+    with FormClient(app, follow_redirects=False) as coordinator:
+        sign_in(coordinator, world[3])
+        action_id = add_own(coordinator, round_)
+    with FormClient(app, follow_redirects=False) as client:
+        sign_in(client, other)
+        assert client.get(f"/rounds/{round_.id}/plan").status_code == 404
+        assert client.post(f"/rounds/{round_.id}/plan/actions/{action_id}",
+                           data=edit_form()).status_code == 404
+
+
+def test_an_action_of_another_round_is_not_found(coordinator_client, session, world):
+    _, partnership, round_, _ = world
+    other_round = make_round(session, partnership, title="Round 2")
+    session.commit()
+    action_id = add_own(coordinator_client, other_round)
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/actions/{action_id}",
+                                       data=edit_form())
+    assert response.status_code == 404
