@@ -200,18 +200,23 @@ def score(
     agencies: Annotated[int | None, typer.Option(help="Agencies in the partnership")] = None,
 ):
     """Score answers held in a file and print the result as JSON."""
+    q = _questionnaire_ref(questionnaire)
+    result = _score_file(q, _answers_file(file), file,
+                         anonymity_threshold=anonymity_threshold, agencies=agencies)
+    typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+
+
+def _score_file(q, respondents, path: Path, *, anonymity_threshold: int, agencies: int | None):
+    """Score answers read from a file; every problem is printed against the file, exit 2."""
     from app.scoring import ScoringInputError, score_round
 
-    q = _questionnaire_ref(questionnaire)
-    respondents = _answers_file(file)
     try:
-        result = score_round(q, respondents, anonymity_threshold=anonymity_threshold,
-                             agencies_in_partnership=agencies)
+        return score_round(q, respondents, anonymity_threshold=anonymity_threshold,
+                           agencies_in_partnership=agencies)
     except ScoringInputError as exc:
         for problem in exc.problems:
-            typer.echo(f"{file}: {problem}", err=True)
+            typer.echo(f"{path}: {problem}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
 
 
 @app.command()
@@ -274,15 +279,9 @@ def _round_context(round_id: int):
 def _report_context(q, respondents, path: Path, *, partnership_name, title,
                     anonymity_threshold, agencies):
     from app.reports.context import build_context
-    from app.scoring import ScoringInputError, score_round
 
-    try:
-        result = score_round(q, respondents, anonymity_threshold=anonymity_threshold,
-                             agencies_in_partnership=agencies)
-    except ScoringInputError as exc:
-        for problem in exc.problems:
-            typer.echo(f"{path}: {problem}", err=True)
-        raise typer.Exit(2) from None
+    result = _score_file(q, respondents, path, anonymity_threshold=anonymity_threshold,
+                         agencies=agencies)
     return build_context(partnership_name=(partnership_name or path.stem).strip() or path.stem,
                          round_title=title or f"Answers from {path.name}", questionnaire=q,
                          result=result)
