@@ -91,8 +91,10 @@ def test_from_new_partnership_to_comparison(browser, live_server, session, core)
     assert "closed" in coord_page.locator(".govuk-notification-banner").inner_text()
 
     admin_page.get_by_role("link", name="Compare partnerships").click()
+    admin_page.wait_for_url("**/compare")
     row = admin_page.locator("#comparison-table tbody tr",
                              has_text="Journeyshire Family Hub Board")
+    row.first.wait_for()  # count() does not wait for the page to arrive
     assert row.count() == 1
     assert "100%" in row.inner_text()  # three of three invited answered
     assert_accessible(admin_page)
