@@ -91,7 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=getattr(exc, "headers", None))
         heading = {404: "Page not found", 403: "You cannot see this page",
-                   405: "That action is not allowed here"}.get(exc.status_code, "Sorry, there is a problem")
+                   405: "That action is not allowed here"}.get(exc.status_code,
+                                                               "Sorry, there is a problem")
         return render(request, "error.html", {"heading": heading, "message": exc.detail},
                       status_code=exc.status_code)
 

@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONDONTWRITEBYTECODE=1
+echo "== Lint (ruff)"
+.venv/bin/ruff check app tests migrations bench
 echo "== Tests on SQLite"
 .venv/bin/python -m pytest -n 2 "$@"
 echo "== Tests on PostgreSQL"

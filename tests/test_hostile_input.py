@@ -472,7 +472,8 @@ def test_answer_forms_refuse_files_floods_and_other_bodies(client, engine, invit
     for url in urls:
         for name in (item.id, f"comment__{item.id}", "agency"):
             response = client.post(url, files={name: ("answer.txt", b"1")})
-            assert response.status_code == 400, (url, name, response.status_code)
+            # 422 where a form model reads the page's fixed fields (the about page).
+            assert response.status_code in (400, 422), (url, name, response.status_code)
         response = client.post(url, content=flood, headers={
             "Content-Type": "application/x-www-form-urlencoded"})
         assert response.status_code == 400, (url, response.status_code)

@@ -38,6 +38,9 @@ sections:
 """
 
 
+YES = "{value: 1, label: \"Yes\"}"
+
+
 def errors_of(text: str) -> list:
     with pytest.raises(InvalidQuestionnaire) as caught:
         parse(text, "bad.yaml")
@@ -65,9 +68,9 @@ def test_valid_definition_loads():
     (("id: first", "id: First-Item"), "id must be lowercase", 16),
     (("version: 1", "version: one"), "'version' must be a whole number", 1),
     (("key: tiny", "key: Tiny Key"), "key 'Tiny Key' must be lowercase", 1),
-    (("{value: 1, label: \"Yes\"}", "{value: 0, label: \"Yes\"}"), "option value '0' is used twice", 6),
-    (("{value: 1, label: \"Yes\"}", "{value: -1, label: \"Yes\"}"), "lowest to highest", 6),
-    (("{value: 1, label: \"Yes\"}", "{value: sure, label: \"Yes\"}"), "scored options need numbers", 8),
+    ((YES, "{value: 0, label: \"Yes\"}"), "option value '0' is used twice", 6),
+    ((YES, "{value: -1, label: \"Yes\"}"), "lowest to highest", 6),
+    ((YES, "{value: sure, label: \"Yes\"}"), "scored options need numbers", 8),
     (("id: one", "id: one\n    items: []\n  - id: one"), "duplicate section id 'one'", 15),
 ])
 def test_each_kind_of_error_is_reported_with_its_place(change, expected, line):

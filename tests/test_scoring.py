@@ -42,7 +42,7 @@ def board(answers_for, n=6, questionnaire=CORE):
 def random_board(seed, n, dont_know_rate, missing_rate, questionnaire=CORE):
     rng = random.Random(seed)
     respondents = []
-    for i in range(n):
+    for _ in range(n):
         answers = {}
         for item in questionnaire.items:
             roll = rng.random()

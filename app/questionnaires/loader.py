@@ -390,8 +390,9 @@ def load_catalogue(directory: Path = HERE) -> Catalogue:
             errors.extend(exc.errors)
             continue
         if (q.key, q.version) in seen:
+            first = seen[q.key, q.version]
             errors.append(DefinitionError(str(path), None, None,
-                                          f"{q.ref} is already defined in {seen[q.key, q.version]}"))
+                                          f"{q.ref} is already defined in {first}"))
             continue
         seen[q.key, q.version] = path.name
         questionnaires.append(q)

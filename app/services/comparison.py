@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from statistics import fmean
 
 from sqlalchemy import func
@@ -156,6 +157,10 @@ def compare(session: Session, organisation_id: int) -> Comparison:
     return Comparison(rows=list(rows.values()), factors=list(factors))
 
 
+def _latest_score(tag: str, value: str, row) -> float | None:
+    return row.latest.score(tag, value) if row.latest else None
+
+
 SORT_KEYS = {
     "name": lambda r: r.name.lower(),
     "round": lambda r: r.latest.closes_at.timestamp() if r.latest else None,
@@ -164,10 +169,8 @@ SORT_KEYS = {
     if r.latest and r.latest.townsley in TOWNSLEY else None,
     "gaster": lambda r: int(r.latest.gaster) if r.latest and r.latest.gaster else None,
     "overall": lambda r: r.latest.overall if r.latest else None,
-    **{d: (lambda d: lambda r: r.latest.score("dimension", d) if r.latest else None)(d)
-       for d in DIMENSIONS},
-    **{a: (lambda a: lambda r: r.latest.score("area", a) if r.latest else None)(a)
-       for a in AREAS},
+    **{d: partial(_latest_score, "dimension", d) for d in DIMENSIONS},
+    **{a: partial(_latest_score, "area", a) for a in AREAS},
 }
 
 

@@ -2,15 +2,18 @@
 editing, reordering and removing them. Every form works without JavaScript (POST, then 303);
 with htmx, saving an action swaps just that action's block."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 
 from app.models import ActionItem, AssessmentRound, Partnership
 from app.services import action_plans as service
 from app.services import partnerships as partnership_service
 from app.services.errors import Invalid
 from app.web.access import CurrentUser, Do, SessionDep, allowed, require_action, require_round
+from app.web.forms import ActionForm, MoveForm, NewActionForm, StrategyForm
 from app.web.render import flash, is_htmx, render
-from app.web.rounds import _form, _redirect
+from app.web.rounds import _redirect
 
 router = APIRouter()
 
@@ -60,13 +63,12 @@ def plan_page(round_id: int, request: Request, user: CurrentUser, session: Sessi
 
 
 @router.post("/rounds/{round_id}/plan/recommended")
-async def add_recommended(round_id: int, request: Request, user: CurrentUser,
-                          session: SessionDep):
+def add_recommended(round_id: int, request: Request, user: CurrentUser, session: SessionDep,
+                    form: Annotated[StrategyForm, Form()]):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
-    form = await _form(request)
     try:
         item = service.add_recommended(session, round_=round_, partnership=partnership,
-                                       strategy_id=form.get("strategy", ""), added_by=user)
+                                       strategy_id=form.strategy, added_by=user)
     except Invalid as exc:
         return _plan_page(request, session, user, round_, partnership, errors=exc.errors,
                           status_code=400)
@@ -75,16 +77,16 @@ async def add_recommended(round_id: int, request: Request, user: CurrentUser,
 
 
 @router.post("/rounds/{round_id}/plan/actions")
-async def add_own(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+def add_own(round_id: int, request: Request, user: CurrentUser, session: SessionDep,
+            form: Annotated[NewActionForm, Form()]):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
-    form = await _form(request)
     try:
-        item = service.add_own(session, round_=round_, partnership=partnership,
-                               text=form.get("text", ""), added_by=user)
+        item = service.add_own(session, round_=round_, partnership=partnership, text=form.text,
+                               added_by=user)
     except Invalid as exc:
         return _plan_page(request, session, user, round_, partnership,
-                          errors={"new-text": exc.errors["text"]},
-                          new_text=form.get("text", ""), status_code=400)
+                          errors={"new-text": exc.errors["text"]}, new_text=form.text,
+                          status_code=400)
     flash(request, "Your action has been added to the plan.")
     return _redirect(f"/rounds/{round_.id}/plan#action-{item.id}")
 
@@ -104,20 +106,17 @@ def _action_fragment(request, session, round_, partnership, item, *, errors=None
 
 
 @router.post("/rounds/{round_id}/plan/actions/{action_id}")
-async def edit_action(round_id: int, action_id: int, request: Request, user: CurrentUser,
-                      session: SessionDep):
+def edit_action(round_id: int, action_id: int, request: Request, user: CurrentUser,
+                session: SessionDep, form: Annotated[ActionForm, Form()]):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     item = require_action(session, round_, action_id)
-    form = await _form(request)
     try:
         service.update(session, item=item, round_=round_, partnership=partnership,
-                       text=form.get("text", ""), owner=form.get("owner", ""),
-                       lead=form.get("lead", ""), day=form.get("target-day", ""),
-                       month=form.get("target-month", ""), year=form.get("target-year", ""),
-                       measure=form.get("measure", ""), status=form.get("status", ""),
-                       edited_by=user)
+                       text=form.text, owner=form.owner, lead=form.lead, day=form.target_day,
+                       month=form.target_month, year=form.target_year, measure=form.measure,
+                       status=form.status, edited_by=user)
     except Invalid as exc:
-        submitted = {**_values(item), **{k: v for k, v in form.items() if k != "csrftoken"}}
+        submitted = form.values()
         errors = _field_errors(item, exc.errors)
         if is_htmx(request):
             return _action_fragment(request, session, round_, partnership, item, errors=errors,
@@ -131,14 +130,13 @@ async def edit_action(round_id: int, action_id: int, request: Request, user: Cur
 
 
 @router.post("/rounds/{round_id}/plan/actions/{action_id}/move")
-async def move_action(round_id: int, action_id: int, request: Request, user: CurrentUser,
-                      session: SessionDep):
+def move_action(round_id: int, action_id: int, request: Request, user: CurrentUser,
+                session: SessionDep, form: Annotated[MoveForm, Form()]):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     item = require_action(session, round_, action_id)
-    direction = (await _form(request)).get("direction")
-    if direction in ("up", "down"):
+    if form.direction in ("up", "down"):
         service.move(session, item=item, round_=round_, partnership=partnership,
-                     up=direction == "up", moved_by=user)
+                     up=form.direction == "up", moved_by=user)
     return _redirect(f"/rounds/{round_.id}/plan#action-{item.id}")
 
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -18,6 +18,7 @@ from app.web.access import (
     require_organisation,
     require_role,
 )
+from app.web.forms import AccountForm, OrganisationForm
 from app.web.render import render
 
 router = APIRouter()
@@ -55,16 +56,16 @@ def new_organisation(request: Request, user: CurrentUser):
 
 
 @router.post("/organisations")
-async def create_organisation(request: Request, user: CurrentUser, session: SessionDep):
+def create_organisation(request: Request, user: CurrentUser, session: SessionDep,
+                        form: Annotated[OrganisationForm, Form()]):
     require_role(user, Role.site_admin)
-    form = {k: str(v) for k, v in (await request.form()).items()}
     try:
         organisation, admin = accounts.create_organisation(
-            session, name=form.get("org_name", ""), admin_name=form.get("name", ""),
-            admin_email=form.get("email", ""), created_by=user)
+            session, name=form.org_name, admin_name=form.name, admin_email=form.email,
+            created_by=user)
     except Invalid as exc:
         return render(request, "admin/new_organisation.html",
-                      {"errors": exc.errors, "form": form}, status_code=400)
+                      {"errors": exc.errors, "form": form.values()}, status_code=400)
     return _password_link(request, session, account=admin, issued_by=user,
                           new_account=True, organisation=organisation)
 
@@ -85,21 +86,19 @@ def _organisation_page(request, session, organisation, *, errors=None, form=None
 
 
 @router.post("/organisations/{organisation_id}/users")
-async def create_account(organisation_id: int, request: Request, user: CurrentUser,
-                         session: SessionDep):
+def create_account(organisation_id: int, request: Request, user: CurrentUser,
+                   session: SessionDep, form: Annotated[AccountForm, Form()]):
     organisation = require_organisation(session, user, organisation_id)
-    form = {k: str(v) for k, v in (await request.form()).items()}
     # A site admin adds organisation admins; an organisation admin adds either role.
-    role = Role.org_admin if user.role == Role.site_admin else form.get("role", "")
+    role = Role.org_admin if user.role == Role.site_admin else form.role
     try:
         if role not in (Role.org_admin, Role.coordinator):
             raise Invalid({"role": "Select what the person will do in MAPS"})
-        account = accounts.create_user(session, organisation=organisation,
-                                       name=form.get("name", ""), email=form.get("email", ""),
-                                       role=Role(role), created_by=user)
+        account = accounts.create_user(session, organisation=organisation, name=form.name,
+                                       email=form.email, role=Role(role), created_by=user)
     except Invalid as exc:
-        return _organisation_page(request, session, organisation, errors=exc.errors, form=form,
-                                  status_code=400)
+        return _organisation_page(request, session, organisation, errors=exc.errors,
+                                  form=form.values(), status_code=400)
     return _password_link(request, session, account=account, issued_by=user, new_account=True,
                           organisation=organisation)
 

@@ -3,7 +3,7 @@
 from math import ceil
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from app.models import utcnow
@@ -11,6 +11,7 @@ from app.services import accounts
 from app.services.errors import Invalid
 from app.services.rounds import LOCAL
 from app.web.access import OptionalUser, SessionDep, sign_in_session
+from app.web.forms import SetPasswordForm, SignInForm
 from app.web.render import flash, render
 
 router = APIRouter()
@@ -45,11 +46,8 @@ def sign_in_form(request: Request, user: OptionalUser,
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request, session: SessionDep):
-    form = await request.form()
-    email = str(form.get("email", "")).strip()
-    password = str(form.get("password", ""))
-    next_path = str(form.get("next", ""))
+def sign_in(request: Request, session: SessionDep, form: Annotated[SignInForm, Form()]):
+    email, password, next_path = form.email.strip(), form.password, form.next
     errors = {}
     if not email:
         errors["email"] = "Enter your email address"
@@ -99,12 +97,12 @@ def set_password_form(token: str, request: Request, session: SessionDep):
 
 
 @router.post("/set-password/{token}")
-async def set_password(token: str, request: Request, session: SessionDep):
-    form = await request.form()
+def set_password(token: str, request: Request, session: SessionDep,
+                 form: Annotated[SetPasswordForm, Form()]):
     try:
         user = accounts.set_password_from_link(
-            session, token=token, password=str(form.get("password", "")),
-            confirm=str(form.get("confirm", "")), settings=request.app.state.settings)
+            session, token=token, password=form.password, confirm=form.confirm,
+            settings=request.app.state.settings)
     except Invalid as exc:
         opened = accounts.open_password_link(session, token)
         return render(request, "auth/set_password.html", {

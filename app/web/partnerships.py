@@ -1,6 +1,8 @@
 """A partnership's pages: its details, member agencies, rounds and coordinators."""
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
@@ -17,6 +19,7 @@ from app.web.access import (
     require_partnership,
     require_role,
 )
+from app.web.forms import AgencyForm, CoordinatorForm, PartnershipForm
 from app.web.render import flash, render
 
 router = APIRouter(prefix="/partnerships")
@@ -24,10 +27,6 @@ router = APIRouter(prefix="/partnerships")
 
 def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    return {k: str(v) for k, v in (await request.form()).items()}
 
 
 @router.get("/new")
@@ -38,17 +37,17 @@ def new_partnership(request: Request, user: CurrentUser):
 
 
 @router.post("")
-async def create_partnership(request: Request, user: CurrentUser, session: SessionDep):
+def create_partnership(request: Request, user: CurrentUser, session: SessionDep,
+                       form: Annotated[PartnershipForm, Form()]):
     require_role(user, Role.org_admin)
-    form = await _form(request)
     try:
         partnership = service.create_partnership(
             session, organisation=session.get(Organisation, user.organisation_id),
-            name=form.get("name", ""), client_group=form.get("client_group", ""),
-            description=form.get("description", ""), created_by=user)
+            name=form.name, client_group=form.client_group, description=form.description,
+            created_by=user)
     except Invalid as exc:
         return render(request, "partnerships/details.html",
-                      {"partnership": None, "errors": exc.errors, "form": form},
+                      {"partnership": None, "errors": exc.errors, "form": form.values()},
                       status_code=400)
     flash(request, f"{partnership.name} has been created. Add its agencies and appoint its "
                    "coordinators.")
@@ -92,33 +91,31 @@ def edit_form(partnership_id: int, request: Request, user: CurrentUser, session:
 
 
 @router.post("/{partnership_id}/edit")
-async def edit(partnership_id: int, request: Request, user: CurrentUser, session: SessionDep):
+def edit(partnership_id: int, request: Request, user: CurrentUser, session: SessionDep,
+         form: Annotated[PartnershipForm, Form()]):
     partnership = require_partnership(session, user, partnership_id, do=Do.edit)
-    form = await _form(request)
     try:
-        service.edit_partnership(session, partnership=partnership, name=form.get("name", ""),
-                                 client_group=form.get("client_group", ""),
-                                 description=form.get("description", ""), edited_by=user)
+        service.edit_partnership(session, partnership=partnership, name=form.name,
+                                 client_group=form.client_group, description=form.description,
+                                 edited_by=user)
     except Invalid as exc:
         return render(request, "partnerships/details.html",
-                      {"partnership": partnership, "errors": exc.errors, "form": form},
+                      {"partnership": partnership, "errors": exc.errors, "form": form.values()},
                       status_code=400)
     flash(request, "The partnership's details have been saved.")
     return _redirect(f"/partnerships/{partnership.id}")
 
 
 @router.post("/{partnership_id}/agencies")
-async def add_agency(partnership_id: int, request: Request, user: CurrentUser,
-                     session: SessionDep):
+def add_agency(partnership_id: int, request: Request, user: CurrentUser, session: SessionDep,
+               form: Annotated[AgencyForm, Form()]):
     partnership = require_partnership(session, user, partnership_id, do=Do.run)
-    form = await _form(request)
     try:
-        agency = service.add_agency(session, partnership=partnership,
-                                    name=form.get("agency_name", ""),
-                                    sector=form.get("sector", ""), added_by=user)
+        agency = service.add_agency(session, partnership=partnership, name=form.agency_name,
+                                    sector=form.sector, added_by=user)
     except Invalid as exc:
         return _partnership_page(request, session, user, partnership, errors=exc.errors,
-                                 form=form, status_code=400)
+                                 form=form.values(), status_code=400)
     flash(request, f"{agency.name} has been added.")
     return _redirect(f"/partnerships/{partnership.id}#agencies")
 
@@ -141,35 +138,31 @@ def edit_agency_form(partnership_id: int, agency_id: int, request: Request, user
 
 
 @router.post("/{partnership_id}/agencies/{agency_id}/edit")
-async def edit_agency(partnership_id: int, agency_id: int, request: Request, user: CurrentUser,
-                      session: SessionDep):
+def edit_agency(partnership_id: int, agency_id: int, request: Request, user: CurrentUser,
+                session: SessionDep, form: Annotated[AgencyForm, Form()]):
     partnership = require_partnership(session, user, partnership_id, do=Do.run)
     agency = _agency(session, partnership, agency_id)
-    form = await _form(request)
     try:
         service.edit_agency(session, partnership=partnership, agency=agency,
-                            name=form.get("agency_name", ""), sector=form.get("sector", ""),
-                            edited_by=user)
+                            name=form.agency_name, sector=form.sector, edited_by=user)
     except Invalid as exc:
         return render(request, "partnerships/agency.html", {
             "partnership": partnership, "agency": agency, "sectors": list(Sector),
-            "errors": exc.errors, "form": form}, status_code=400)
+            "errors": exc.errors, "form": form.values()}, status_code=400)
     flash(request, "The agency has been saved.")
     return _redirect(f"/partnerships/{partnership.id}#agencies")
 
 
 @router.post("/{partnership_id}/coordinators")
-async def appoint(partnership_id: int, request: Request, user: CurrentUser,
-                  session: SessionDep):
+def appoint(partnership_id: int, request: Request, user: CurrentUser, session: SessionDep,
+            form: Annotated[CoordinatorForm, Form()]):
     partnership = require_partnership(session, user, partnership_id, do=Do.appoint)
-    form = await _form(request)
     try:
         coordinator = service.appoint_coordinator(session, partnership=partnership,
-                                                  user_id=form.get("coordinator"),
-                                                  appointed_by=user)
+                                                  user_id=form.coordinator, appointed_by=user)
     except Invalid as exc:
         return _partnership_page(request, session, user, partnership, errors=exc.errors,
-                                 form=form, status_code=400)
+                                 form=form.values(), status_code=400)
     flash(request, f"{coordinator.name} now coordinates {partnership.name}.")
     return _redirect(f"/partnerships/{partnership.id}#coordinators")
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session, select
 
@@ -10,6 +10,7 @@ from app.db import get_session
 from app.models import Agency, Level, Sector
 from app.services import responses
 from app.services.responses import Invitation, ResponseError
+from app.web.forms import AboutForm, AnswersForm
 from app.web.render import is_htmx, render
 
 router = APIRouter(prefix="/r/{token}")
@@ -71,10 +72,10 @@ def about(token: str, request: Request, inv: InvitationDep, session: SessionDep)
 
 
 @router.post("/about")
-async def save_about(token: str, request: Request, inv: InvitationDep, session: SessionDep):
+def save_about(token: str, request: Request, inv: InvitationDep, session: SessionDep,
+               form: Annotated[AboutForm, Form()]):
     responses.require_editable(inv)
-    form = await request.form()
-    errors = responses.confirm_about(session, inv, form.get("agency"), form.get("level"))
+    errors = responses.confirm_about(session, inv, form.agency, form.level)
     if errors:
         return _about_page(request, session, inv, token, errors, status_code=400)
     return _redirect(f"/r/{token}")
@@ -110,12 +111,11 @@ def section(token: str, section_id: str, request: Request, inv: InvitationDep,
 
 
 @router.post("/s/{section_id}")
-async def save_section(token: str, section_id: str, request: Request, inv: InvitationDep,
-                       session: SessionDep):
+def save_section(token: str, section_id: str, request: Request, inv: InvitationDep,
+                 session: SessionDep, form: AnswersForm):
     """The page's form without JavaScript: save what was chosen, then go on."""
     responses.require_editable(inv)
     current = _section(inv, section_id)
-    form = await request.form()
     parsed = responses.parse_answer_form(form, inv.questionnaire, section_id)
     # Good answers are saved even when others on the page were wrong, so nothing is lost.
     responses.save_answers(session, inv.respondent, parsed)
@@ -132,10 +132,10 @@ async def save_section(token: str, section_id: str, request: Request, inv: Invit
 
 
 @router.post("/answer")
-async def autosave(token: str, request: Request, inv: InvitationDep, session: SessionDep):
+def autosave(token: str, request: Request, inv: InvitationDep, session: SessionDep,
+             form: AnswersForm):
     """One answer (or comment) saved as soon as it is chosen; htmx swaps in the status."""
     responses.require_editable(inv)
-    form = await request.form()
     parsed = responses.parse_answer_form(form, inv.questionnaire)
     saved = responses.save_answers(session, inv.respondent, parsed)
     status_code = 400 if parsed.errors else 200

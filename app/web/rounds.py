@@ -2,10 +2,11 @@
 
 import csv
 import io
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from app.models import AssessmentRound, Level, Partnership, RoundStatus, Sector
 from app.services import invite_csv, mail
@@ -22,6 +23,7 @@ from app.web.access import (
     require_respondent,
     require_round,
 )
+from app.web.forms import InviteForm, OpenRoundForm
 from app.web.render import flash, render
 
 router = APIRouter()
@@ -31,8 +33,13 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-async def _form(request: Request) -> dict[str, str]:
-    return {k: str(v) for k, v in (await request.form()).items()}
+async def _csv_upload(request: Request) -> FormData:
+    # One file and the CSRF token: a form of thousands of parts is refused before any work.
+    return await request.form(max_files=1, max_fields=5)
+
+
+async def _posted_links(request: Request) -> FormData:
+    return await request.form(max_fields=2 * invite_csv.MAX_ROWS)
 
 
 def _no_store(response: Response) -> Response:
@@ -59,19 +66,18 @@ def open_form(partnership_id: int, request: Request, user: CurrentUser, session:
 
 
 @router.post("/partnerships/{partnership_id}/rounds")
-async def open_round(partnership_id: int, request: Request, user: CurrentUser,
-                     session: SessionDep):
+def open_round(partnership_id: int, request: Request, user: CurrentUser, session: SessionDep,
+               form: Annotated[OpenRoundForm, Form()]):
     partnership = require_partnership(session, user, partnership_id, do=Do.run)
-    form = await _form(request)
     try:
         round_ = service.open_round(
             session, partnership=partnership, catalogue=request.app.state.catalogue,
-            questionnaire=form.get("questionnaire", ""), title=form.get("title", ""),
-            day=form.get("closes-day", ""), month=form.get("closes-month", ""),
-            year=form.get("closes-year", ""), threshold=form.get("threshold", ""),
+            questionnaire=form.questionnaire, title=form.title, day=form.closes_day,
+            month=form.closes_month, year=form.closes_year, threshold=form.threshold,
             opened_by=user)
     except Invalid as exc:
-        return _open_page(request, partnership, errors=exc.errors, form=form, status_code=400)
+        return _open_page(request, partnership, errors=exc.errors, form=form.values(),
+                          status_code=400)
     flash(request, f"{round_.title} is open. Now invite the board.")
     return _redirect(f"/rounds/{round_.id}")
 
@@ -111,18 +117,17 @@ def _links_page(request, round_, partnership, links, agencies, *, heading):
 
 
 @router.post("/rounds/{round_id}/invites")
-async def add_invite(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+def add_invite(round_id: int, request: Request, user: CurrentUser, session: SessionDep,
+               form: Annotated[InviteForm, Form()]):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     service.require_open(round_)
-    form = await _form(request)
     agencies = partnership_service.agencies_of(session, partnership)
     try:
-        new = service.check_invite(session, round_=round_, agencies=agencies,
-                                   name=form.get("name", ""), email=form.get("email", ""),
-                                   agency_id=form.get("agency", ""), level=form.get("level", ""))
+        new = service.check_invite(session, round_=round_, agencies=agencies, name=form.name,
+                                   email=form.email, agency_id=form.agency, level=form.level)
     except Invalid as exc:
         return _round_page(request, session, user, round_, partnership, errors=exc.errors,
-                           form=form, status_code=400)
+                           form=form.values(), status_code=400)
     links = service.add_invites(session, round_=round_, partnership=partnership, invites=[new],
                                 added_by=user)
     return _links_page(request, round_, partnership, links, agencies,
@@ -147,17 +152,18 @@ def upload_form(round_id: int, request: Request, user: CurrentUser, session: Ses
 
 
 @router.post("/rounds/{round_id}/invites/upload")
-async def upload(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+def upload(round_id: int, request: Request, user: CurrentUser, session: SessionDep,
+           form: Annotated[FormData, Depends(_csv_upload)]):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     service.require_open(round_)
     agencies = partnership_service.agencies_of(session, partnership)
-    form = await request.form(max_files=1, max_fields=5)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         problem = invite_csv.Problem(None, None, "No file was chosen", "Choose a CSV file")
         return _upload_page(request, round_, partnership, agencies, problems=[problem],
                             status_code=400)
-    data = await upload.read(invite_csv.MAX_BYTES + 1)
+    # The threadpool's own read: the upload is already spooled to memory or disk.
+    data = upload.file.read(invite_csv.MAX_BYTES + 1)
     result = invite_csv.read(data[:invite_csv.MAX_BYTES], agencies=agencies,
                              already_invited=service.invited_emails(session, round_),
                              too_big=len(data) > invite_csv.MAX_BYTES)
@@ -172,12 +178,11 @@ async def upload(round_id: int, request: Request, user: CurrentUser, session: Se
 
 
 @router.post("/rounds/{round_id}/invite-links.csv")
-async def download_links(round_id: int, request: Request, user: CurrentUser,
-                         session: SessionDep):
+def download_links(round_id: int, request: Request, user: CurrentUser, session: SessionDep,
+                   form: Annotated[FormData, Depends(_posted_links)]):
     """The links just shown, as a file. MAPS keeps no tokens, so the page posts them back;
     only live links to this round are written."""
     round_, partnership = require_round(session, user, round_id, do=Do.run)
-    form = await request.form(max_fields=2 * invite_csv.MAX_ROWS)
     links = service.links_of_round(session, round_, [str(t) for t in form.getlist("token")])
     names = {a.id: a.name for a in partnership_service.agencies_of(session, partnership)}
     base = str(request.base_url).rstrip("/")
