@@ -208,7 +208,7 @@ def test_a_strong_partnership_still_gets_each_cross_cutting_theme():
     for rec in recs:
         assert rec.cross_cutting and rec.strategy.cross_cutting == rec.theme
         assert rec.reasons[0].endswith("/100 (strength).")
-        assert "one of three practices" in rec.reasons[-1]
+        assert "one of the review's three cross-cutting themes" in rec.reasons[-1]
 
 
 @pytest.mark.parametrize("limit", [1, 3, 4, 7, 12, 30])

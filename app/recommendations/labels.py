@@ -65,3 +65,11 @@ def points(score: float | None) -> str:
     if score is None:
         return "–"
     return str(math.floor(round(score, 6)))
+
+
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def in_words(count: int) -> str:
+    """A count as prose writes it: words below ten, numerals from ten (GOV.UK style)."""
+    return NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else str(count)

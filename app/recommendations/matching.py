@@ -278,9 +278,10 @@ def _reasons(pick: _Pick, findings: Findings, library: Library) -> tuple[str, ..
                 and strategy.id in CRITERION_STRATEGIES[m.criterion.item_id]]
     if strategy.cross_cutting:
         theme = library.themes[strategy.cross_cutting]
-        reasons.append(f"The review singles out the need to {theme[0].lower() + theme[1:]} "
-                       "as one of three practices key to many of the issues multi-agency "
-                       "working depends on.")
+        # The grouping is MAPS's (strategies.yaml says by which rule); the finding is the review's.
+        reasons.append(f"MAPS groups this strategy under “{theme}”, one of the review's three "
+                       "cross-cutting themes: practices it found key to addressing many issues "
+                       "critical to multi-agency working.")
     return tuple(reasons)
 
 

@@ -14,7 +14,7 @@ from functools import cached_property
 import plotly.graph_objects as go
 
 from app.questionnaires.schema import Questionnaire
-from app.recommendations.labels import label, points
+from app.recommendations.labels import in_words, label, points
 from app.scoring.result import RoundResult
 from app.scoring.scores import TagScore
 
@@ -62,8 +62,8 @@ def build_charts(result: RoundResult, questionnaire: Questionnaire) -> dict[str,
     if scored(tags.get("dimension", {})):
         charts["dimensions"] = dimension_radar(tags["dimension"], questionnaire)
     if scored(tags.get("area", {})):
-        charts["areas"] = score_bars("areas", "area", "Scores for the four areas of factors",
-                                     tags["area"], questionnaire)
+        areas = f"Scores for the {in_words(len(tags['area']))} areas of factors"
+        charts["areas"] = score_bars("areas", "area", areas, tags["area"], questionnaire)
     if scored(tags.get("factor", {})):
         charts["factors"] = score_bars("factors", "factor", "Scores for each factor",
                                        tags["factor"], questionnaire)
@@ -119,11 +119,11 @@ def dimension_radar(values: dict[str, TagScore], questionnaire: Questionnaire) -
                              rotation=90)),
         margin=dict(l=130, r=130, t=50, b=30)))
     cuts = ", ".join(f"{b} from {c:g}" for b, c in _band_cuts(questionnaire))
-    alt = ("Radar chart of the three dimensions of multi-agency working, each scored 0 to 100 "
-           f"(higher is better): {_describe(shown, 'dimension')}."
+    alt = (f"Radar chart of the {in_words(len(shown))} dimensions of multi-agency working, each "
+           f"scored 0 to 100 (higher is better): {_describe(shown, 'dimension')}."
            + (f" Dashed rings mark the bands: {cuts}." if cuts else ""))
-    return Chart(id="dimensions", title="The three dimensions", alt=alt, figure=figure,
-                 height=RADAR_HEIGHT)
+    return Chart(id="dimensions", title=f"The {in_words(len(values))} dimensions", alt=alt,
+                 figure=figure, height=RADAR_HEIGHT)
 
 
 def score_bars(chart_id: str, tag: str, title: str, values: dict[str, TagScore],

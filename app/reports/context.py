@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.questionnaires.schema import Questionnaire
-from app.recommendations.labels import group_label, label, points
+from app.recommendations.labels import group_label, in_words, label, points
 from app.recommendations.library import Library
 from app.recommendations.matching import Recommendation, recommend
 from app.reports.charts import Chart, build_charts
@@ -248,6 +248,7 @@ class ReportContext:
     long_date = staticmethod(long_date)
     percent = staticmethod(percent)
     points = staticmethod(points)
+    in_words = staticmethod(in_words)
 
 
 def build_context(*, partnership_name: str, round_title: str, questionnaire: Questionnaire,

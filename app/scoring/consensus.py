@@ -75,8 +75,8 @@ def measure(questionnaire: Questionnaire, per_respondent: Sequence[dict[str, flo
     for factor, items in tag_groups(questionnaire).get("factor", {}).items():
         values = [c for s in per_respondent if (c := composite(s, items)) is not None]
         consensus.factors[factor] = agreement_of(factor, values)
-    # Disagreeing about a fact (is there a pooled budget?) is its own finding: members do
-    # not share an understanding of how the partnership is set up.
+    # Facts (is there a pooled budget?) are listed apart from opinions because placements are
+    # read from them; which of the split answers is right, MAPS cannot tell.
     spread = sorted((a for a in consensus.items.values() if a.contested),
                     key=lambda a: (-(a.sd or 0), a.key))
     facts = {i.id for i in questionnaire.items if is_marker(questionnaire, i)}
