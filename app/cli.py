@@ -82,6 +82,7 @@ def _load_demo(settings, *, reset: bool) -> None:
     from app import demo as demo_data
     from app.db import make_engine
     from app.questionnaires.loader import load_catalogue
+    from app.services.accounts import hash_password
 
     engine = make_engine(settings.db_url)
     with Session(engine) as session:
@@ -91,7 +92,8 @@ def _load_demo(settings, *, reset: bool) -> None:
             typer.echo("The database already has data; demo data not loaded "
                        "(use `maps demo --reset` to rebuild it).")
             return
-        links = demo_data.load(session, load_catalogue())
+        links = demo_data.load(session, load_catalogue(), password_hash=hash_password(
+            settings, demo_data.DEMO_PASSWORD))
     engine.dispose()
     lines = ["Demo data loaded: Northshire County Council (demo) and its partnerships.",
              "", "Demo logins (password for all):"]
