@@ -720,3 +720,12 @@ def test_ten_concurrent_closes_write_one_audit_entry(live_server, session, org_w
     closes = session.exec(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "round_closed", AuditEvent.round_id == round_.id)).one()
     assert closes == 1
+
+
+def test_every_setting_is_in_the_readme():
+    from app.config import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    names = [field.alias or f"MAPS_{name.upper()}" for name, field in
+             Settings.model_fields.items()]
+    assert [n for n in names + ["FORWARDED_ALLOW_IPS"] if f"`{n}`" not in readme] == []
