@@ -193,7 +193,8 @@ def require_account(session: Session, user: User, user_id: int, *,
         raise _not_found()
     if user.role == Role.site_admin:
         if target.organisation_id is None:
-            raise _forbidden("Site administrators set their passwords with the maps command.")
+            raise _forbidden("A site administrator's account cannot be changed here: use the "
+                             "maps command (maps user password-link).")
         return target
     if target.organisation_id != user.organisation_id:
         raise _not_found()
