@@ -1,6 +1,7 @@
 """The `maps` command: serve the app, load demo data, check and show questionnaires."""
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -48,8 +49,21 @@ def serve(
     if demo:
         _load_demo(settings, reset=False)
     typer.echo(f"\nMAPS is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
+    from app.logs import uvicorn_log_config
+
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True)
+                log_level="info", log_config=uvicorn_log_config(), **proxy_options())
+
+
+def proxy_options(environ=None) -> dict:
+    """Trust X-Forwarded-For and X-Forwarded-Proto only from the proxies FORWARDED_ALLOW_IPS
+    names (comma-separated addresses or networks, as uvicorn reads them). Nothing is trusted
+    by default, not even loopback: otherwise anyone reaching MAPS directly could choose the
+    address its sign-in limits count."""
+    trusted = (environ if environ is not None else os.environ).get("FORWARDED_ALLOW_IPS", "")
+    if not trusted.strip():
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
 @app.command()
@@ -68,6 +82,7 @@ def _load_demo(settings, *, reset: bool) -> None:
     from app import demo as demo_data
     from app.db import make_engine
     from app.questionnaires.loader import load_catalogue
+    from app.services.accounts import hash_password
 
     engine = make_engine(settings.db_url)
     with Session(engine) as session:
@@ -77,7 +92,8 @@ def _load_demo(settings, *, reset: bool) -> None:
             typer.echo("The database already has data; demo data not loaded "
                        "(use `maps demo --reset` to rebuild it).")
             return
-        links = demo_data.load(session, load_catalogue())
+        links = demo_data.load(session, load_catalogue(), password_hash=hash_password(
+            settings, demo_data.DEMO_PASSWORD))
     engine.dispose()
     lines = ["Demo data loaded: Northshire County Council (demo) and its partnerships.",
              "", "Demo logins (password for all):"]
@@ -85,9 +101,19 @@ def _load_demo(settings, *, reset: bool) -> None:
     lines += ["", "Invite links for the open Early Help round (try the questionnaire):"]
     lines += [f"  {who:<28} {path}" for who, path in links.invites]
     text = "\n".join(lines)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / "demo-links.txt").write_text(text + "\n")
+    write_private(settings.data_dir / "demo-links.txt", text + "\n")
     typer.echo(text + f"\n\n(Also written to {settings.data_dir / 'demo-links.txt'})")
+
+
+def write_private(path: Path, text: str) -> None:
+    """A file only its owner can read (the demo's links sign people in as board members)."""
+    from app.config import make_data_dir
+
+    make_data_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file left by an older version keeps its mode otherwise
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
 
 
 @app.command()

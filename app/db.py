@@ -1,5 +1,6 @@
 """The database engine, sessions and schema migrations."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from app.config import make_data_dir
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -17,12 +20,31 @@ def make_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # pre_ping lets the app recover by itself after the database has been away.
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite does (its WAL and
+    shared-memory files then take the same mode); tighten one an older MAPS left readable."""
+    try:
+        if not path.parent.exists():
+            make_data_dir(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # not there to open (a volume not mounted yet): SQLite will say so
+        return
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if extra.exists() and extra.stat().st_mode & 0o077:
+            extra.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -205,8 +205,10 @@ class DemoLinks:
 
 
 def load(session: Session, catalogue, *, today: datetime | None = None,
-         hash_rounds: int = 2) -> DemoLinks:
-    """Fill an empty database. Answers depend only on SEED; invite tokens stay random."""
+         hash_rounds: int = 2, password_hash: str | None = None) -> DemoLinks:
+    """Fill an empty database. Answers depend only on SEED; invite tokens stay random. The
+    `maps` command passes the demo password hashed with the app's own Argon2 parameters, so
+    that signing in does not have to hash it again."""
     rng = random.Random(SEED)
     questionnaire = catalogue.get(QUESTIONNAIRE)
     today = today or datetime.now(UTC)
@@ -215,7 +217,7 @@ def load(session: Session, catalogue, *, today: datetime | None = None,
     other_org = Organisation(name="Eastvale Borough Council (demo)")
     session.add_all([org, other_org])
     session.flush()
-    password_hash = hasher.hash(DEMO_PASSWORD)
+    password_hash = password_hash or hasher.hash(DEMO_PASSWORD)
     admin = User(email="admin@northshire.example", name="Asha Patel", role=Role.org_admin,
                  organisation_id=org.id, password_hash=password_hash)
     coordinator = User(email="coordinator@northshire.example", name="Sam Okafor",

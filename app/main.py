@@ -1,159 +1,99 @@
-"""The application factory: settings, engine, questionnaires, templates and routes."""
+"""The application factory: settings, engine, questionnaires, templates, routes, and the
+middleware every request passes through."""
 
-import logging
+import base64
+import hashlib
+import re
 from contextlib import asynccontextmanager
-from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
+from app import logs
 from app.config import Settings
 from app.db import make_engine
 from app.questionnaires.loader import load_catalogue
-from app.services.responses import ResponseError
+from app.services.accounts import dummy_hash
 from app.web import (
     action_plans,
     admin,
     auth,
     compare,
+    errors,
     pages,
     partnerships,
     respond,
     results,
     rounds,
 )
-from app.web.access import SignInRequired
+from app.web.access import CurrentUser
 from app.web.csrf import CSRFMiddleware
-from app.web.render import TEMPLATES, make_templates, render
+from app.web.headers import SecurityHeaders
+from app.web.render import TEMPLATES, make_templates
 
-log = logging.getLogger("maps")
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
+OPENAPI_URL = "/api/openapi.json"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    logs.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # The hash an unknown email is checked against, made now rather than on the first
+        # such sign-in (which would then take twice as long, telling that the email is new).
+        dummy_hash(settings)
         yield
         app.state.engine.dispose()
 
-    app = FastAPI(title="MAPS", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json")
+    app = FastAPI(title="MAPS", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=OPENAPI_URL)
     app.state.settings = settings
     app.state.engine = make_engine(settings.db_url)
     app.state.catalogue = load_catalogue()
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
-    app.include_router(pages.router)
-    app.include_router(respond.router)
-    app.include_router(auth.router)
-    app.include_router(admin.router)
-    app.include_router(partnerships.router)
-    app.include_router(rounds.router)
-    app.include_router(compare.router)
-    app.include_router(results.router)
-    app.include_router(action_plans.router)
-    # Added inner first: the CSRF check runs before the session is read.
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
-                       session_cookie="maps_session", max_age=settings.session_hours * 3600,
-                       same_site="lax", https_only=settings.https)
+    for module in (pages, respond, auth, admin, partnerships, rounds, compare, results,
+                   action_plans):
+        app.include_router(module.router)
+    if settings.api_docs:
+        _serve_api_docs(app)
+    # Added inner first. The CSRF check reads the session, so runs inside it; the body limit
+    # is outside the check, which reads the body (here rather than FastAPI(max_body_size=...),
+    # which would put it outside every middleware, its 413 without the headers).
     app.add_middleware(CSRFMiddleware, secret=settings.secret_key, https=settings.https)
-    # Here rather than FastAPI(max_body_size=...), which puts it outside every middleware: its
-    # 413 would miss the security headers. Outside the CSRF check, which reads the body.
+    # Over HTTPS a __Host- cookie: Secure, for this host only, path /, so no other site or
+    # subdomain can set one for MAPS.
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
+                       session_cookie="__Host-maps_session" if settings.https
+                       else "maps_session",
+                       max_age=settings.session_hours * 3600, same_site="lax",
+                       https_only=settings.https)
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_request_bytes)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        if _wants_json(request):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                                headers=getattr(exc, "headers", None))
-        heading = {404: "Page not found", 403: "You cannot see this page",
-                   405: "That action is not allowed here"}.get(exc.status_code,
-                                                               "Sorry, there is a problem")
-        return render(request, "error.html", {"heading": heading, "message": exc.detail},
-                      status_code=exc.status_code)
-
-    @app.exception_handler(SignInRequired)
-    async def sign_in_required(request: Request, exc: SignInRequired):
-        if _wants_json(request):
-            return JSONResponse({"detail": "Sign in first"}, status_code=401)
-        # Back to the page after signing in; a form's target is not a page to return to.
-        url = f"/sign-in?next={quote(exc.next_path)}" if request.method == "GET" else "/sign-in"
-        if request.headers.get("HX-Request") == "true":
-            # htmx would swap the sign-in page into the fragment; make it load the page.
-            return Response(status_code=401, headers={"HX-Redirect": url})
-        return RedirectResponse(url, status_code=303)
-
-    @app.exception_handler(ResponseError)
-    async def response_error(request: Request, exc: ResponseError):
-        if request.headers.get("HX-Request") == "true":
-            return render(request, "respond/_autosave.html", {"errors": {"": exc.message}},
-                          status_code=exc.status)
-        return render(request, "error.html", {"heading": exc.heading, "message": exc.message},
-                      status_code=exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError):
-        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        if _wants_json(request):
-            return JSONResponse({"detail": problems}, status_code=422)
-        return render(request, "error.html", {
-            "heading": "The form could not be read",
-            "message": "; ".join(problems),
-            "advice": "Go back, check your answers and try again.",
-        }, status_code=422)
-
-    @app.exception_handler(DataError)
-    async def value_refused(request: Request, exc: DataError):
-        # The database refused a value the request carried (PostgreSQL stores no NUL character,
-        # nor text longer than its column): a problem with the request, not an outage.
-        log.warning("database refused a value: %s", exc.orig)
-        message = ("MAPS could not store what was sent: it contains a character, or a value "
-                   "of a length, that MAPS cannot keep.")
-        if _wants_json(request):
-            return JSONResponse({"detail": message}, status_code=400)
-        return render(request, "error.html", {
-            "heading": "What you sent could not be saved", "message": message,
-            "advice": "Go back, remove any unusual characters and try again.",
-        }, status_code=400)
-
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(DBAPIError)
-    async def database_down(request: Request, exc: Exception):
-        log.warning("database unavailable: %s", exc)
-        message = "MAPS cannot reach its database just now. Nothing you saved has been lost."
-        if _wants_json(request):
-            return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "5"})
-        return render(request, "error.html", {
-            "heading": "Sorry, the service is unavailable", "message": message,
-            "advice": "Try again in a minute.",
-        }, status_code=503)
-
+    app.add_middleware(SecurityHeaders, https=settings.https)
+    errors.install(app)
     return app
 
 
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+# Swagger UI from its CDN, as FastAPI serves it: the page's CSP allows that CDN and the page's
+# one inline script (by its hash), nothing else.
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+
+
+def _serve_api_docs(app: FastAPI) -> None:
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(user: CurrentUser, request: Request):
+        page = get_swagger_ui_html(openapi_url=OPENAPI_URL, title="MAPS API")
+        html = page.body.decode()
+        hashes = " ".join(
+            "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+            + "'" for script in re.findall(r"<script>(.*?)</script>", html, re.DOTALL))
+        page.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; script-src 'self' {SWAGGER_CDN} {hashes}; "
+            f"style-src 'self' 'unsafe-inline' {SWAGGER_CDN}; "
+            "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        return page

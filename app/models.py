@@ -1,5 +1,6 @@
 """Database tables: organisations, partnerships and their agencies, rounds, respondents, answers,
-users, what accounts need (sign-in attempts, password links, the audit log), and action plans."""
+users, what accounts need (sessions, sign-in attempts, password links, the audit log), and action
+plans."""
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -123,6 +124,21 @@ class User(SQLModel, table=True):
     # Organisation admins and coordinators belong to one organisation; site admins to none.
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     created_at: datetime = Field(default_factory=utcnow)
+    # Set when an administrator removes the account: it can no longer sign in, and is kept
+    # (not deleted) so the audit log still says who did what.
+    removed_at: datetime | None = None
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. Its cookie holds a random key, of which only the hash is kept here;
+    deleting the row (sign-out, a new password, the account removed) ends the session at once
+    on every app process."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
 
 
 class PartnershipCoordinator(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
     make bench                        # SQLite, then PostgreSQL when it can start one
     .venv/bin/python -m bench --quick # shorter loads, for a smoke run
+    .venv/bin/python -m bench --only sign-in,pages   # some of them
 """
 
 import argparse
@@ -11,7 +12,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import autosave, pages, scoring
+from bench import autosave, pages, scoring, sign_in
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -19,28 +20,52 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short loads")
+    parser.add_argument("--only", help="comma-separated: " + ", ".join(GROUPS))
     args = parser.parse_args()
     seconds = 3 if args.quick else 10
+    chosen = args.only.split(",") if args.only else list(GROUPS)
+    unknown = [name for name in chosen if name not in GROUPS]
+    if unknown:
+        parser.error(f"no benchmark {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
     rows: list[dict] = []
-    rows += scoring.run()
-    rows += pages.run()
-    rows += autosave.run("sqlite", seconds=seconds, workers=1)
-    if os.environ.get("MAPS_TEST_DATABASE_URL"):
-        rows += autosave.run("postgresql", seconds=seconds, workers=2)
-    else:
-        print("(PostgreSQL figures skipped: run through scripts/with-postgres.sh)",
-              file=sys.stderr)
-    for module in ("bench.report", "bench.comparison"):
-        try:
-            extra = __import__(module, fromlist=["run"])
-        except ImportError:
-            continue
-        rows += extra.run()
+    for name in chosen:
+        rows += GROUPS[name](seconds)
     print_table(rows)
     RESULTS.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(),
                                    "results": rows}, indent=2))
     print(f"\nFigures written to {RESULTS}")
     return 0
+
+
+def _autosave(seconds: float) -> list[dict]:
+    rows = autosave.run("sqlite", seconds=seconds, workers=1)
+    if os.environ.get("MAPS_TEST_DATABASE_URL"):
+        rows += autosave.run("postgresql", seconds=seconds, workers=2)
+    else:
+        print("(PostgreSQL figures skipped: run through scripts/with-postgres.sh)",
+              file=sys.stderr)
+    return rows
+
+
+def _optional(module: str):
+    def run(_seconds: float) -> list[dict]:
+        try:
+            extra = __import__(module, fromlist=["run"])
+        except ImportError:
+            return []
+        return extra.run()
+
+    return run
+
+
+GROUPS = {
+    "scoring": lambda _: scoring.run(),
+    "pages": lambda _: pages.run(),
+    "autosave": _autosave,
+    "sign-in": lambda _: sign_in.run(),
+    "report": _optional("bench.report"),
+    "comparison": _optional("bench.comparison"),
+}
 
 
 def print_table(rows: list[dict]) -> None:

@@ -1,6 +1,8 @@
 """Fixtures: a real, freshly migrated database per test (SQLite file, or PostgreSQL when
 MAPS_TEST_DATABASE_URL names a server), the app built on it, and a client."""
 
+import base64
+import json
 import os
 import shutil
 import uuid
@@ -16,6 +18,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import make_engine, migrate
 from app.main import create_app
+from app.web.csrf import SESSION_KEY, expected_token
 
 POSTGRES_URL = os.environ.get("MAPS_TEST_DATABASE_URL")
 
@@ -89,14 +92,24 @@ def app(settings):
 
 class FormClient(TestClient):
     """A client that sends the CSRF token the way MAPS pages do: as the `csrftoken` field of a
-    posted form, or as the X-CSRFToken header for htmx and other requests. The token comes from
-    the cookie a page sets; without one yet, the client visits the home page first, as a
-    person would have opened a page before posting. Use a plain TestClient to send none."""
+    posted form, or as the X-CSRFToken header for htmx and other requests. The token is the one
+    the page's meta tag would carry, bound to the key in the session cookie (app/web/csrf.py),
+    so it follows sign-in and sign-out without another request. Without a session yet, the
+    client opens the home page first, as a person would have opened a page before posting.
+    Use a plain TestClient to send none."""
+
+    def session_key(self) -> str | None:
+        for name in ("maps_session", "__Host-maps_session"):
+            if value := self.cookies.get(name):
+                # Starlette's cookie: base64 JSON, then its timestamp and signature.
+                data = json.loads(base64.b64decode(value.split(".", 1)[0]))
+                return data.get(SESSION_KEY)
+        return None
 
     def csrf_token(self) -> str:
-        if "csrftoken" not in self.cookies:
+        if self.session_key() is None:
             self.get("/")
-        return self.cookies["csrftoken"]
+        return expected_token(self.app.state.settings.secret_key, self.session_key())
 
     def request(self, method, url, *args, **kwargs):
         if method.upper() not in ("GET", "HEAD", "OPTIONS"):

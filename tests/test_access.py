@@ -45,6 +45,8 @@ ALLOWED = {
     ("GET", "/organisations/{organisation_id}"): ADMINS,
     ("POST", "/organisations/{organisation_id}/users"): ADMINS,
     ("POST", "/users/{user_id}/password-link"): ADMINS,
+    ("GET", "/users/{account_id}/remove"): ADMINS,
+    ("POST", "/users/{account_id}/remove"): ADMINS,
     ("GET", "/audit"): ADMINS,
     ("GET", "/partnerships/new"): {"org_admin"},
     ("POST", "/partnerships"): {"org_admin"},
@@ -92,6 +94,7 @@ LAST = ["/rounds/{round_id}/plan/actions/{action_id}/remove",
         "/rounds/{round_id}/invites/{respondent_id}/reopen",
         "/rounds/{round_id}/close",
         "/partnerships/{partnership_id}/coordinators/{user_id}/remove",
+        "/users/{account_id}/remove",
         "/sign-out"]
 # Framework pages, not MAPS routes.
 IGNORED = {"/api/openapi.json", "/api/docs", "/docs/oauth2-redirect", "/static"}
@@ -119,16 +122,19 @@ def build_org(session, core, prefix: str, org_name: str) -> tuple[Org, dict]:
                             email=f"coordinator@{prefix.lower()}.example")
     other = make_user(session, org, coordinates=[second],
                       email=f"other@{prefix.lower()}.example")
+    # The account the admins remove (no actor signs in as it).
+    leaver = make_user(session, org, email=f"leaver@{prefix.lower()}.example")
     agency = session.exec(select(Agency).where(Agency.partnership_id == partnership.id)).first()
     action = ActionItem(round_id=round_.id, position=1, text=f"{prefix} Secret Action")
     session.add(action)
     session.flush()
     ids = {"organisation_id": org.id, "partnership_id": partnership.id, "agency_id": agency.id,
            "round_id": round_.id, "respondent_id": respondent.id, "user_id": coordinator.id,
-           "token": token, "section_id": core.sections[0].id, "action_id": action.id}
+           "token": token, "section_id": core.sections[0].id, "action_id": action.id,
+           "account_id": leaver.id}
     secrets = [org_name, partnership.name, second.name, agency.name, round_.title,
                respondent.name, respondent.email, admin.email, coordinator.email, other.email,
-               action.text]
+               leaver.email, action.text]
     users = {"org_admin": admin, "coordinator": coordinator, "other_coordinator": other}
     return Org(ids, secrets), users
 

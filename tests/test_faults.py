@@ -236,9 +236,10 @@ def test_two_processes_alternating_saves_keep_one_answer_per_item(database_url, 
 # --- The database unreachable ----------------------------------------------------------------
 
 def _sign_in(client: httpx.Client, base_url: str, email: str) -> None:
-    client.get(f"{base_url}/sign-in")
+    form = client.get(f"{base_url}/sign-in")
     response = client.post(f"{base_url}/sign-in", data={
-        "csrftoken": client.cookies["csrftoken"], "email": email, "password": PASSWORD})
+        "csrftoken": CSRF_META.search(form.text).group(1), "email": email,
+        "password": PASSWORD})
     assert response.status_code == 303, response.text
 
 
@@ -354,8 +355,8 @@ def _cookies_from_an_earlier_process(database_url, data_dir, email, token, secti
     settings = Settings(database_url=database_url, data_dir=data_dir, MAPS_SECRET_KEY=SECRET)
     app = create_app(settings)
     with TestClient(app) as admin, TestClient(app) as respondent:
-        admin.get("/sign-in")
-        assert admin.post("/sign-in", data={"csrftoken": admin.cookies["csrftoken"],
+        form = admin.get("/sign-in")
+        assert admin.post("/sign-in", data={"csrftoken": CSRF_META.search(form.text).group(1),
                                             "email": email, "password": PASSWORD},
                           follow_redirects=False).status_code == 303
         page = respondent.get(f"/r/{token}/s/{section_id}")

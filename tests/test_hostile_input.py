@@ -108,9 +108,9 @@ def test_every_json_route_is_fuzzed(api_schema):
 
 
 def _cases(operation):
-    """Valid requests and, where the operation takes parameters, invalid ones."""
+    """Valid requests and, where the operation takes parameters or a body, invalid ones."""
     strategy = operation.as_strategy(GenerationMode.POSITIVE)
-    if operation.path_parameters or operation.query:
+    if operation.path_parameters or operation.query or operation.body:
         strategy |= operation.as_strategy(GenerationMode.NEGATIVE)
     return strategy
 
@@ -160,6 +160,96 @@ def test_pages_never_answer_fuzzed_parameters_with_a_server_error(api_schema, ap
         check()
         checked += 1
     assert checked > 20
+
+
+# --- The HTML forms, fuzzed from the same schema ----------------------------------------------
+
+@pytest.fixture
+def form_world(app, session, core):
+    """Real ids for every form's path, and a signed-in client for each role that posts them."""
+    organisation = make_organisation(session)
+    partnership = make_partnership(session, organisation, name="Fuzzed forms")
+    open_round = make_round(session, partnership, title="Open")
+    respondent, invite_token = make_invite(session, open_round)
+    from app.models import ActionItem
+    from app.services.accounts import issue_password_link
+
+    closed = make_round(session, partnership, status=RoundStatus.closed, title="Closed")
+    item = ActionItem(round_id=closed.id, position=1, text="An action to edit")
+    session.add(item)
+    people = {"org_admin": make_user(session, organisation, role=Role.org_admin),
+              "coordinator": make_user(session, organisation, coordinates=[partnership]),
+              "site_admin": make_user(session, role=Role.site_admin)}
+    spare = make_user(session, organisation)
+    session.commit()
+    agency = session.exec(select(Agency).where(Agency.partnership_id == partnership.id)).first()
+    link_token = issue_password_link(session, user=spare, issued_by=people["org_admin"],
+                                     settings=app.state.settings)
+    ids = {"organisation_id": organisation.id, "partnership_id": partnership.id,
+           "agency_id": agency.id, "round_id": open_round.id, "respondent_id": respondent.id,
+           "action_id": item.id, "user_id": people["coordinator"].id,
+           "account_id": spare.id, "section_id": core.sections[0].id}
+    tokens = {"/r/": invite_token, "/set-password/": link_token}
+    return {"ids": ids, "tokens": tokens, "closed_id": closed.id, "people": people}
+
+
+def _poster(path: str) -> str | None:
+    """Who posts this form: the role that may (so the fuzzing reaches past the access checks)."""
+    if path.startswith(("/r/", "/sign-in", "/set-password/")):
+        return None
+    if path == "/organisations":
+        return "site_admin"
+    if path.startswith(("/partnerships/{partnership_id}/agencies", "/rounds/",
+                        "/partnerships/{partnership_id}/rounds")):
+        return "coordinator"
+    return "org_admin"
+
+
+def _signed_in(app, user) -> tuple[dict, str]:
+    """A fresh browser session: its cookies and its CSRF token."""
+    with FormClient(app, follow_redirects=False) as browser:
+        if user is not None:
+            sign_in(browser, user)
+        token = browser.csrf_token()
+        return dict(browser.cookies), token
+
+
+def test_html_forms_never_answer_fuzzed_bodies_with_a_server_error(app, api_schema,
+                                                                   form_world):
+    """Every form route, posted by the role that uses it with real ids (or, half the time,
+    fuzzed ones), a fuzzed body and the session's CSRF token: never a 5xx."""
+    checked = set()
+    operations = [r.ok() for r in api_schema.get_all_operations()]
+    posts = [op for op in operations if op.method == "post"]
+    # Forms that end what the others rely on go last, the coordinator's appointment last of all.
+    posts.sort(key=lambda op: (op.path.endswith("/coordinators/{user_id}/remove"),
+                               op.path.endswith(("/remove", "/close"))))
+    for operation in posts:
+        role = _poster(operation.path)
+        cookies, token = _signed_in(app, form_world["people"].get(role))
+        real = {name: str(value) for name, value in form_world["ids"].items()}
+        for prefix, secret in form_world["tokens"].items():
+            if operation.path.startswith(prefix):
+                real["token"] = secret
+        if operation.path.startswith("/rounds/{round_id}/plan/actions/"):
+            real["round_id"] = str(form_world["closed_id"])
+
+        _fuzz_form(operation, real, cookies=cookies, headers={"X-CSRFToken": token})
+        checked.add(operation.path)
+    assert len(checked) >= 30, sorted(checked)
+
+
+def _fuzz_form(operation, real_ids: dict, **send) -> None:
+    @settings(max_examples=12, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @given(case=_cases(operation), use_real_ids=st.booleans())
+    def check(case, use_real_ids):
+        if use_real_ids and case.path_parameters:
+            case.path_parameters = {k: real_ids.get(k, v)
+                                    for k, v in case.path_parameters.items()}
+        case.call_and_validate(checks=[not_a_server_error], **send)
+
+    check()
 
 
 # --- The questionnaire loader ----------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Accounts: password hashing, signing in with rate limits, one-time password links,
-organisations and their users."""
+"""Accounts: password hashing and checking, signing in with rate limits, sessions the server
+can end, one-time password links, organisations and their users."""
 
 import hashlib
 import re
@@ -8,36 +8,60 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
+from zxcvbn import zxcvbn
 
 from app.config import Settings
-from app.models import Organisation, PasswordLink, Role, SignInAttempt, User, utcnow
+from app.models import (
+    Organisation,
+    PartnershipCoordinator,
+    PasswordLink,
+    Role,
+    SignInAttempt,
+    User,
+    UserSession,
+    utcnow,
+)
 from app.services import audit
 from app.services.errors import Invalid
+from app.services.inputs import name_problem
 
 # Stored for accounts that have no password yet: no argon2 hash starts with "!", so nothing
 # verifies against it until the person follows their set-password link.
 NO_PASSWORD = "!"
 MIN_PASSWORD = 12
 MAX_PASSWORD = 200
+# zxcvbn's score: 3 means "safely unguessable" for an online attack (about 10**8 guesses or
+# more). Below it are the passwords of its lists of common and breached passwords, and those
+# made of repeats, sequences, keyboard patterns, dates and common words.
+MIN_PASSWORD_SCORE = 3
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @cache
-def hasher(time_cost: int, memory_cost: int) -> PasswordHasher:
-    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+def hasher(time_cost: int, memory_cost: int, parallelism: int = 1) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost,
+                          parallelism=parallelism, type=Type.ID)
 
 
 def _hasher(settings: Settings) -> PasswordHasher:
-    return hasher(settings.password_time_cost, settings.password_memory_cost)
+    return hasher(settings.password_time_cost, settings.password_memory_cost,
+                  settings.password_parallelism)
+
+
+def dummy_hash(settings: Settings) -> str:
+    """A hash no password matches, checked when the email is unknown so that the answer takes
+    as long as for a real account. Made once per process (app start-up makes it)."""
+    return _dummy_hash(settings.password_time_cost, settings.password_memory_cost,
+                       settings.password_parallelism)
 
 
 @cache
-def _dummy_hash(time_cost: int, memory_cost: int) -> str:
-    return hasher(time_cost, memory_cost).hash(secrets.token_urlsafe(16))
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    return hasher(time_cost, memory_cost, parallelism).hash(secrets.token_urlsafe(16))
 
 
 def hash_password(settings: Settings, password: str) -> str:
@@ -56,10 +80,40 @@ def normalise_email(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
-def session_fingerprint(user: User) -> str:
-    """Kept in the session cookie: changing the password changes it, ending other sessions."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+# --- Sessions --------------------------------------------------------------------------------
 
+def start_session(session: Session, *, user: User, settings: Settings) -> str:
+    """A new session for the user; returns its key for the cookie (256 random bits), of which
+    only the hash is kept."""
+    now = utcnow()
+    key = secrets.token_urlsafe(32)
+    session.exec(delete(UserSession).where(col(UserSession.expires_at) <= now))
+    session.add(UserSession(key_hash=_hash_token(key), user_id=user.id, created_at=now,
+                            expires_at=now + timedelta(hours=settings.session_hours)))
+    session.commit()
+    return key
+
+
+def session_user(session: Session, *, key: str, user_id: int) -> User | None:
+    """The user whose live session has this key, or None: a session ends when its row goes."""
+    return session.exec(select(User).join(UserSession, col(UserSession.user_id) == User.id)
+                        .where(UserSession.key_hash == _hash_token(key),
+                               UserSession.user_id == user_id,
+                               col(UserSession.expires_at) > utcnow(),
+                               col(User.removed_at).is_(None))).first()
+
+
+def end_session(session: Session, *, key: str) -> None:
+    session.exec(delete(UserSession).where(UserSession.key_hash == _hash_token(key)))
+    session.commit()
+
+
+def _end_sessions_of(session: Session, user: User) -> None:
+    """Every session of the user ends (in the caller's transaction)."""
+    session.exec(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+# --- Signing in ------------------------------------------------------------------------------
 
 @dataclass
 class SignIn:
@@ -70,13 +124,17 @@ class SignIn:
 def sign_in(session: Session, *, email: str, password: str, ip: str, settings: Settings,
             now: datetime | None = None) -> SignIn:
     """Check an email and password. Every attempt is written before the password is checked,
-    so parallel guesses from several app processes count against each other; a success clears
-    the email's failures."""
+    so parallel guesses from several app processes count against each other.
+
+    Failures are limited per (email, client address) pair and per client address, never per
+    email alone: someone guessing at an account is stopped without locking its owner out, who
+    signs in from another address. A success clears that pair's failures."""
     email = normalise_email(email)[:320]
+    ip = ip[:64]
     now = now or utcnow()
     since = now - timedelta(minutes=settings.sign_in_window_minutes)
     session.exec(delete(SignInAttempt).where(col(SignInAttempt.at) < since))
-    attempt = SignInAttempt(email=email, ip=ip[:64], at=now)
+    attempt = SignInAttempt(email=email, ip=ip, at=now)
     session.add(attempt)
     session.commit()
     retry_at = _retry_at(session, email=email, ip=ip, since=since, settings=settings)
@@ -84,13 +142,14 @@ def sign_in(session: Session, *, email: str, password: str, ip: str, settings: S
         session.delete(attempt)
         session.commit()
         return SignIn(retry_at=retry_at)
-    user = session.exec(select(User).where(User.email == email)).first()
+    user = session.exec(select(User).where(User.email == email,
+                                           col(User.removed_at).is_(None))).first()
     if user is None:
         # Spend the same time as a real check, so timing does not reveal which emails exist.
-        verify_password(settings, _dummy_hash(settings.password_time_cost,
-                                              settings.password_memory_cost), password)
+        verify_password(settings, dummy_hash(settings), password)
     elif verify_password(settings, user.password_hash, password):
-        session.exec(delete(SignInAttempt).where(SignInAttempt.email == email))
+        session.exec(delete(SignInAttempt).where(SignInAttempt.email == email,
+                                                 SignInAttempt.ip == ip))
         if _hasher(settings).check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(settings, password)
             session.add(user)
@@ -109,10 +168,11 @@ def _retry_at(session: Session, *, email: str, ip: str, since: datetime,
               settings: Settings) -> datetime | None:
     window = timedelta(minutes=settings.sign_in_window_minutes)
     latest = None
-    for column, value, limit in ((SignInAttempt.email, email, settings.sign_in_max_failures),
-                                 (SignInAttempt.ip, ip, settings.sign_in_max_failures_per_ip)):
+    pair = (SignInAttempt.email == email) & (SignInAttempt.ip == ip)
+    for where, limit in ((pair, settings.sign_in_max_failures),
+                         (SignInAttempt.ip == ip, settings.sign_in_max_failures_per_ip)):
         times = session.exec(select(SignInAttempt.at).where(
-            column == value, col(SignInAttempt.at) >= since).order_by(SignInAttempt.at)).all()
+            where, col(SignInAttempt.at) >= since).order_by(SignInAttempt.at)).all()
         # The rows include this attempt; it may go ahead if fewer than `limit` failed before.
         if len(times) > limit:
             # Enough of the oldest failures must age out of the window to get below the limit.
@@ -121,13 +181,22 @@ def _retry_at(session: Session, *, email: str, ip: str, since: datetime,
     return latest
 
 
-def password_problems(password: str, confirm: str, email: str) -> dict[str, str]:
+def password_problems(password: str, confirm: str, user: User) -> dict[str, str]:
+    """NIST SP 800-63B: at least 12 characters, any characters, no composition rules, and not
+    a password that is common, breached or easy to guess (zxcvbn's lists and patterns, and
+    the person's own name and email)."""
     if len(password) < MIN_PASSWORD:
         return {"password": f"Enter a password of at least {MIN_PASSWORD} characters"}
     if len(password) > MAX_PASSWORD:
         return {"password": f"Enter a password of at most {MAX_PASSWORD} characters"}
-    if password.strip().lower() == email.lower():
+    if password.strip().lower() == user.email.lower():
         return {"password": "Your password must not be your email address"}
+    strength = zxcvbn(password, user_inputs=[user.email, *user.email.split("@"),
+                                             *user.name.split()])
+    if strength["score"] < MIN_PASSWORD_SCORE:
+        why = strength["feedback"]["warning"] or "It is too easy to guess."
+        return {"password": f"Choose a password that is harder to guess. {why} A few "
+                            "unrelated words make a strong password that is easy to remember"}
     if password != confirm:
         return {"confirm": "Enter the same password twice"}
     return {}
@@ -171,7 +240,7 @@ def set_password_from_link(session: Session, *, token: str, password: str, confi
     if opened is None:
         return None
     link, user = opened
-    problems = password_problems(password, confirm, user.email)
+    problems = password_problems(password, confirm, user)
     if problems:
         raise Invalid(problems)
     # Only one of two simultaneous posts of the same link can mark it used.
@@ -183,9 +252,20 @@ def set_password_from_link(session: Session, *, token: str, password: str, confi
     user.password_hash = hash_password(settings, password)
     session.add(user)
     session.exec(delete(SignInAttempt).where(SignInAttempt.email == user.email))
+    # Whoever else was signed in as this person (perhaps the reason for a new password) is
+    # signed out; the caller starts the new session.
+    _end_sessions_of(session, user)
     audit.record(session, action="password_set", user=user, organisation_id=user.organisation_id)
     session.commit()
     return user
+
+
+# Said whether the address belongs to an account of this organisation (listed on the same
+# page), of another organisation, or of a removed account: an administrator must not learn
+# which addresses have accounts elsewhere.
+EMAIL_UNAVAILABLE = ("This email address cannot be used for a new account. If the person "
+                     "already has an account here, it is listed above; otherwise ask them for "
+                     "another work address")
 
 
 def _check_new_user(session: Session, name: str, email: str) -> tuple[str, str]:
@@ -193,12 +273,12 @@ def _check_new_user(session: Session, name: str, email: str) -> tuple[str, str]:
     errors = {}
     if not name:
         errors["name"] = "Enter the person's full name"
-    elif len(name) > 200:
-        errors["name"] = "Enter a name of at most 200 characters"
+    elif problem := name_problem(name):
+        errors["name"] = problem
     if not EMAIL_RE.match(email) or len(email) > 320:
         errors["email"] = "Enter an email address in the correct format, like name@example.org"
     elif session.exec(select(User).where(User.email == email)).first():
-        errors["email"] = "There is already an account with this email address"
+        errors["email"] = EMAIL_UNAVAILABLE
     if errors:
         raise Invalid(errors)
     return name, email
@@ -225,8 +305,8 @@ def create_organisation(session: Session, *, name: str, admin_name: str, admin_e
     errors = {}
     if not name:
         errors["org_name"] = "Enter the organisation's name"
-    elif len(name) > 200:
-        errors["org_name"] = "Enter a name of at most 200 characters"
+    elif problem := name_problem(name):
+        errors["org_name"] = problem
     elif session.exec(select(Organisation).where(
             func.lower(Organisation.name) == name.lower())).first():
         errors["org_name"] = "There is already an organisation with this name"
@@ -252,6 +332,26 @@ def create_organisation(session: Session, *, name: str, admin_name: str, admin_e
     return organisation, admin
 
 
+def remove_user(session: Session, *, user: User, removed_by: User) -> None:
+    """The account can no longer sign in, and its sessions, password links and partnership
+    appointments end now. The row stays, so the audit log still names who did what. Removing
+    a removed account changes nothing."""
+    if user.removed_at is not None:
+        return
+    now = utcnow()
+    user.removed_at = now
+    user.password_hash = NO_PASSWORD
+    session.add(user)
+    _end_sessions_of(session, user)
+    session.exec(update(PasswordLink).where(
+        PasswordLink.user_id == user.id, col(PasswordLink.used_at).is_(None)).values(used_at=now))
+    session.exec(delete(PartnershipCoordinator).where(PartnershipCoordinator.user_id == user.id))
+    audit.record(session, action="user_removed", user=removed_by,
+                 organisation_id=user.organisation_id, detail={"email": user.email})
+    session.commit()
+
+
 def users_of(session: Session, organisation: Organisation) -> list[User]:
-    return list(session.exec(select(User).where(User.organisation_id == organisation.id)
+    return list(session.exec(select(User).where(User.organisation_id == organisation.id,
+                                                col(User.removed_at).is_(None))
                              .order_by(User.role, User.name)))

@@ -19,6 +19,7 @@ from app.recommendations.library import default_library
 from app.recommendations.matching import Recommendation, recommend
 from app.services import audit, results
 from app.services.errors import Invalid
+from app.services.inputs import BadDate, control_character_problem, parse_date, parse_id
 
 MAX_TEXT = 1000
 MAX_MEASURE = 500
@@ -99,18 +100,10 @@ def _text_error(text: str) -> str | None:
 
 def _target_date(day: str, month: str, year: str) -> date | None:
     """A GOV.UK date input's three boxes: all empty for no date."""
-    parts = {"day": day.strip(), "month": month.strip(), "year": year.strip()}
-    missing = [name for name, value in parts.items() if not value]
-    if len(missing) == 3:
-        return None
-    if missing:
-        raise Invalid({"target": f"The target date must include a {' and '.join(missing)}"})
-    if not all(v.isdigit() for v in parts.values()) or len(parts["year"]) != 4:
-        raise Invalid({"target": "The target date must be a real date, like 31 3 2027"})
     try:
-        return date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-    except ValueError:
-        raise Invalid({"target": "The target date must be a real date, like 31 3 2027"}) from None
+        return parse_date(day, month, year)
+    except BadDate as exc:
+        raise Invalid({"target": f"The target date {exc}"}) from None
 
 
 def update(session: Session, *, item: ActionItem, round_: AssessmentRound,
@@ -123,13 +116,16 @@ def update(session: Session, *, item: ActionItem, round_: AssessmentRound,
         errors["text"] = error
     owner_id = None
     if owner:
-        agency = session.get(Agency, int(owner)) if owner.isdigit() else None
+        owner_id = parse_id(owner)
+        agency = session.get(Agency, owner_id) if owner_id else None
         if agency is None or agency.partnership_id != partnership.id:
             errors["owner"] = "Select an agency of this partnership"
         else:
             owner_id = agency.id
     if len(lead) > MAX_LEAD:
         errors["lead"] = f"Enter a lead of at most {MAX_LEAD} characters"
+    elif problem := control_character_problem(lead):
+        errors["lead"] = f"The lead {problem}"
     try:
         target = _target_date(day, month, year)
     except Invalid as exc:

@@ -18,6 +18,7 @@ ACTIONS = {
     "password_link_issued": "Password link issued",
     "organisation_created": "Organisation created",
     "user_created": "Account created",
+    "user_removed": "Account removed",
     "partnership_created": "Partnership created",
     "partnership_edited": "Partnership edited",
     "agency_added": "Agency added",

@@ -24,6 +24,7 @@ from app.models import (
     RoundStatus,
     RoundSummary,
 )
+from app.services.inputs import strip_control_characters
 
 DIMENSIONS = ("organisation", "joint_investment", "integration")
 AREAS = ("working_relationships", "multi_agency_processes", "resources",
@@ -260,8 +261,12 @@ def pseudonym(secret: str, respondent_id: int) -> str:
 
 def safe_cell(value):
     """Text that a spreadsheet would run as a formula (=, +, -, @) is prefixed with a quote:
-    partnership and agency names are typed by users."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    partnership and agency names are typed by users. Control characters (kept from before
+    names were checked) are removed: a spreadsheet refuses them."""
+    if not isinstance(value, str):
+        return value
+    value = strip_control_characters(value)
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 

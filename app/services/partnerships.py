@@ -14,6 +14,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.errors import Invalid
+from app.services.inputs import control_character_problem, name_problem, parse_id
 
 
 def _details(name: str, client_group: str, description: str) -> tuple[str, str, str]:
@@ -21,12 +22,16 @@ def _details(name: str, client_group: str, description: str) -> tuple[str, str, 
     errors = {}
     if not name:
         errors["name"] = "Enter the partnership's name"
-    elif len(name) > 200:
-        errors["name"] = "Enter a name of at most 200 characters"
+    elif problem := name_problem(name):
+        errors["name"] = problem
     if len(client_group) > 200:
         errors["client_group"] = "Enter a client group of at most 200 characters"
+    elif problem := control_character_problem(client_group):
+        errors["client_group"] = f"The client group {problem}"
     if len(description) > 4000:
         errors["description"] = "Enter a description of at most 4,000 characters"
+    elif problem := control_character_problem(description, multiline=True):
+        errors["description"] = f"The description {problem}"
     if errors:
         raise Invalid(errors)
     return name, client_group, description
@@ -77,8 +82,8 @@ def _agency_fields(session: Session, partnership: Partnership, name: str, sector
     errors = {}
     if not name:
         errors["agency_name"] = "Enter the agency's name"
-    elif len(name) > 200:
-        errors["agency_name"] = "Enter a name of at most 200 characters"
+    elif problem := name_problem(name):
+        errors["agency_name"] = problem
     else:
         same = session.exec(select(Agency).where(
             Agency.partnership_id == partnership.id,
@@ -130,10 +135,8 @@ def is_coordinator(session: Session, user: User, partnership_id: int) -> bool:
 def appoint_coordinator(session: Session, *, partnership: Partnership, user_id: str | None,
                         appointed_by: User) -> User:
     """Appoint one of the organisation's coordinator accounts to the partnership."""
-    # isdecimal, not isdigit: int() refuses "²"; and no number past an id's 32 bits.
-    user_id = (user_id or "").strip()
-    user = session.get(User, int(user_id)) \
-        if user_id.isdecimal() and len(user_id) < 10 else None
+    coordinator_id = parse_id(user_id)
+    user = session.get(User, coordinator_id) if coordinator_id else None
     if (user is None or user.role != Role.coordinator
             or user.organisation_id != partnership.organisation_id):
         raise Invalid({"coordinator": "Select a coordinator from your organisation"})

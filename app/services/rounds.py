@@ -2,10 +2,11 @@
 file), their links, response rates and reminders."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -21,6 +22,13 @@ from app.models import (
 from app.services import audit, mail, results
 from app.services.accounts import EMAIL_RE
 from app.services.errors import Invalid
+from app.services.inputs import (
+    BadDate,
+    control_character_problem,
+    name_problem,
+    parse_date,
+    parse_whole_number,
+)
 from app.services.responses import ResponseError, hash_token, invite, is_open, new_token
 
 LOCAL = ZoneInfo("Europe/London")
@@ -40,18 +48,12 @@ def questionnaire_choices(catalogue) -> list:
 
 def _closing_time(day: str, month: str, year: str) -> datetime:
     """The end of the chosen day in the UK, as UTC."""
-    parts = {"day": day.strip(), "month": month.strip(), "year": year.strip()}
-    missing = [name for name, value in parts.items() if not value]
-    if len(missing) == 3:
-        raise Invalid({"closes": "Enter the closing date"})
-    if missing:
-        raise Invalid({"closes": f"The closing date must include a {' and '.join(missing)}"})
-    if not all(v.isdecimal() for v in parts.values()) or len(parts["year"]) != 4:
-        raise Invalid({"closes": "The closing date must be a real date, like 31 3 2027"})
     try:
-        chosen = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-    except (ValueError, OverflowError):  # 31 February; a day past what date() can hold
-        raise Invalid({"closes": "The closing date must be a real date, like 31 3 2027"}) from None
+        chosen = parse_date(day, month, year)
+    except BadDate as exc:
+        raise Invalid({"closes": f"The closing date {exc}"}) from None
+    if chosen is None:
+        raise Invalid({"closes": "Enter the closing date"})
     today = datetime.now(LOCAL).date()
     if chosen <= today:
         raise Invalid({"closes": "The closing date must be in the future"})
@@ -66,20 +68,21 @@ def open_round(session: Session, *, partnership: Partnership, catalogue, questio
     """A round open from now until the end of its closing date."""
     errors = {}
     key, _, version = questionnaire.partition("@")
-    chosen = catalogue.get(key, int(version)) if key and version.isdecimal() else None
+    version_number = parse_whole_number(version, low=1, high=10_000)
+    chosen = catalogue.get(key, version_number) if key and version_number else None
     if chosen is None:
         errors["questionnaire"] = "Select the questionnaire for this round"
     count = session.exec(select(func.count()).select_from(AssessmentRound).where(
         AssessmentRound.partnership_id == partnership.id)).one()
     title = title.strip() or f"Round {count + 1}"
-    if len(title) > 200:
-        errors["title"] = "Enter a title of at most 200 characters"
+    if problem := name_problem(title, "title"):
+        errors["title"] = problem
     try:
         closes_at = _closing_time(day, month, year)
     except Invalid as exc:
         errors.update(exc.errors)
-    # isdecimal, not isdigit: int() refuses digits like "²".
-    if not threshold.strip().isdecimal() or not 1 <= int(threshold) <= MAX_THRESHOLD:
+    threshold_number = parse_whole_number(threshold, low=1, high=MAX_THRESHOLD)
+    if threshold_number is None:
         errors["threshold"] = f"Enter a whole number from 1 to {MAX_THRESHOLD}"
     if errors:
         raise Invalid(errors)
@@ -93,23 +96,27 @@ def open_round(session: Session, *, partnership: Partnership, catalogue, questio
     round_ = AssessmentRound(
         partnership_id=partnership.id, title=title, questionnaire_key=chosen.key,
         questionnaire_version=chosen.version, opens_at=now, closes_at=closes_at,
-        status=RoundStatus.open, anonymity_threshold=int(threshold))
+        status=RoundStatus.open, anonymity_threshold=threshold_number)
     session.add(round_)
     session.flush()
     audit.record(session, action="round_opened", user=opened_by, round_=round_,
                  partnership=partnership,
                  detail={"title": title, "questionnaire": chosen.ref,
-                         "closes": closes_at.isoformat(), "threshold": int(threshold)})
+                         "closes": closes_at.isoformat(), "threshold": threshold_number})
     session.commit()
     return round_
 
 
 def close_round(session: Session, *, round_: AssessmentRound, partnership: Partnership,
                 closed_by: User, catalogue) -> None:
-    if round_.status == RoundStatus.closed:
+    # One conditional UPDATE: of several closes at once (a double click, two coordinators),
+    # exactly one changes the row and goes on to keep the scores and write the audit entry.
+    closed = session.exec(sql_update(AssessmentRound).where(
+        AssessmentRound.id == round_.id, AssessmentRound.status != RoundStatus.closed,
+    ).values(status=RoundStatus.closed))
+    if closed.rowcount != 1:  # nothing changed: the caller's session ends its transaction
         raise RoundLocked("This round is already closed; its results are final.")
-    round_.status = RoundStatus.closed
-    session.add(round_)
+    session.refresh(round_)
     # Results are final once closed: keep the headline scores for comparisons.
     results.summarise(session, round_, catalogue)
     audit.record(session, action="round_closed", user=closed_by, round_=round_,
@@ -144,6 +151,8 @@ def person_problems(name: str, email: str, level: str) -> dict[str, tuple[str, s
         problems["name"] = ("The name is empty", "Enter the board member's full name")
     elif len(name) > 200:
         problems["name"] = ("The name is longer than 200 characters", "Shorten the name")
+    elif problem := control_character_problem(name):
+        problems["name"] = (f"The name {problem.split(':')[0]}", "Type the name again")
     if not email:
         problems["email"] = ("The email address is empty", "Enter the board member's email "
                              "address, like name@example.org")

@@ -27,10 +27,13 @@ from app.models import (
     Role,
     User,
 )
-from app.services.accounts import session_fingerprint
+from app.services import accounts
+from app.services.inputs import MAX_ID
 from app.services.partnerships import is_coordinator
+from app.web.csrf import SESSION_KEY
 
 SessionDep = Annotated[Session, Depends(get_session)]
+SIGNED_IN_AS = "user_id"  # in the session cookie beside its key: which account, if any
 
 
 class SignInRequired(Exception):
@@ -41,12 +44,14 @@ class SignInRequired(Exception):
 
 
 def current_user(request: Request, session: SessionDep) -> User | None:
-    """The signed-in user, or None. A session ends when the password changes."""
-    user_id = request.session.get("user_id")
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is not None and request.session.get("auth") != session_fingerprint(user):
-        request.session.clear()
-        user = None
+    """The signed-in user, or None. The session must still be live in the database: signing
+    out, a new password or the account's removal ends it on every app process at once."""
+    user_id, key = request.session.get(SIGNED_IN_AS), request.session.get(SESSION_KEY)
+    user = None
+    if isinstance(user_id, int) and isinstance(key, str):
+        user = accounts.session_user(session, key=key, user_id=user_id)
+        if user is None:
+            request.session.clear()  # ended elsewhere: a fresh anonymous session from now on
     request.state.user = user
     return user
 
@@ -62,15 +67,21 @@ OptionalUser = Annotated[User | None, Depends(current_user)]
 CurrentUser = Annotated[User, Depends(signed_in_user)]
 
 
-def sign_in_session(request: Request, user: User) -> None:
-    # A fresh session on sign-in, so nothing set before it carries over.
+def sign_in_session(request: Request, session: Session, user: User) -> None:
+    # A fresh session (a new key, so a new CSRF token) on sign-in: nothing set before it
+    # carries over, and a key an attacker planted beforehand is worth nothing.
     request.session.clear()
-    request.session.update({"user_id": user.id, "auth": session_fingerprint(user)})
+    key = accounts.start_session(session, user=user, settings=request.app.state.settings)
+    request.session.update({SESSION_KEY: key, SIGNED_IN_AS: user.id})
+    request.state.user = user
 
 
-# Ids are 32-bit integers in the database. A larger number in a URL is no row's id, and must
-# not reach the database: SQLite cannot bind one past 2**63, PostgreSQL refuses one past 2**31.
-MAX_ID = 2**31 - 1
+def sign_out_session(request: Request, session: Session) -> None:
+    key = request.session.get(SESSION_KEY)
+    if isinstance(key, str):
+        accounts.end_session(session, key=key)
+    request.session.clear()
+    request.state.user = None
 
 
 def get_by_id(session: Session, model, id_: int):
@@ -172,19 +183,22 @@ def require_organisation(session: Session, user: User, organisation_id: int) -> 
     return organisation
 
 
-def require_account(session: Session, user: User, user_id: int) -> User:
-    """An account whose password link the user may issue: a site admin any organisation's
-    accounts, an organisation admin the other accounts of their organisation."""
+def require_account(session: Session, user: User, user_id: int, *,
+                    removed_too: bool = False) -> User:
+    """An account whose password link the user may issue, or that they may remove: a site
+    admin any organisation's accounts, an organisation admin the other accounts of their
+    organisation. A removed account is no longer there, but for removing it again."""
     target = get_by_id(session, User, user_id)
-    if target is None:
+    if target is None or (target.removed_at is not None and not removed_too):
         raise _not_found()
     if user.role == Role.site_admin:
         if target.organisation_id is None:
-            raise _forbidden("Site administrators set their passwords with the maps command.")
+            raise _forbidden("A site administrator's account cannot be changed here: use the "
+                             "maps command (maps user password-link).")
         return target
     if target.organisation_id != user.organisation_id:
         raise _not_found()
     require_role(user, Role.org_admin)
     if target.id == user.id:
-        raise _forbidden("You cannot issue a password link for your own account.")
+        raise _forbidden("You cannot do this to your own account: ask another administrator.")
     return target

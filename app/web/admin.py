@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -19,7 +20,7 @@ from app.web.access import (
     require_role,
 )
 from app.web.forms import AccountForm, OrganisationForm
-from app.web.render import render
+from app.web.render import flash, render
 
 router = APIRouter()
 
@@ -112,6 +113,23 @@ def issue_password_link(user_id: int, request: Request, user: CurrentUser,
                           organisation=session.get(Organisation, account.organisation_id))
 
 
+@router.get("/users/{account_id}/remove")
+def remove_account_form(account_id: int, request: Request, user: CurrentUser,
+                        session: SessionDep):
+    account = require_account(session, user, account_id, removed_too=True)
+    return render(request, "admin/remove_user.html", {
+        "account": account, "organisation": session.get(Organisation, account.organisation_id)})
+
+
+@router.post("/users/{account_id}/remove")
+def remove_account(account_id: int, request: Request, user: CurrentUser, session: SessionDep):
+    # Removing an account twice (a double click, two admins) changes nothing the second time.
+    account = require_account(session, user, account_id, removed_too=True)
+    accounts.remove_user(session, user=account, removed_by=user)
+    flash(request, f"{account.name} no longer has access to MAPS.")
+    return RedirectResponse(f"/organisations/{account.organisation_id}", status_code=303)
+
+
 def _password_link(request: Request, session: Session, *, account: User, issued_by: User,
                    new_account: bool, organisation: Organisation):
     """Issue the link, email it when mail is set up, else show it once on this page."""
@@ -131,15 +149,13 @@ def _password_link(request: Request, session: Session, *, account: User, issued_
             emailed = True
         except mail.MailError as exc:
             mail_error = str(exc)
-    # The link is only ever in this response (and the email): it is shown, never redirected to,
-    # and never cached.
-    response = render(request, "admin/password_link.html", {
+    # The link is only ever in this response (and the email): it is shown, never redirected
+    # to, and never cached (no page is: app/web/headers.py).
+    return render(request, "admin/password_link.html", {
         "account": account, "organisation": organisation, "link": None if emailed else link,
         "emailed": emailed, "mail_error": mail_error, "new_account": new_account,
         "hours": settings.password_link_hours,
     })
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @router.get("/audit")

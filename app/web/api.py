@@ -1,5 +1,5 @@
 """The shapes of the JSON API's answers, for its OpenAPI schema (/api/openapi.json): each route's
-result, and the error bodies every route may answer with (see the handlers in app/main.py)."""
+result, and the error bodies every route may answer with (see the handlers in app/web/errors.py)."""
 
 from typing import Literal
 

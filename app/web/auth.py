@@ -10,7 +10,7 @@ from app.models import utcnow
 from app.services import accounts
 from app.services.errors import Invalid
 from app.services.rounds import LOCAL
-from app.web.access import OptionalUser, SessionDep, sign_in_session
+from app.web.access import OptionalUser, SessionDep, sign_in_session, sign_out_session
 from app.web.forms import SetPasswordForm, SignInForm
 from app.web.render import flash, render
 
@@ -27,7 +27,8 @@ def safe_next(path: str | None) -> str:
 
 
 def client_ip(request: Request) -> str:
-    # uvicorn's --proxy-headers (set by `maps serve`) puts the forwarded address here.
+    # The connection's address; `maps serve` puts a forwarded one here only when the request
+    # came through a proxy named in FORWARDED_ALLOW_IPS.
     return request.client.host if request.client else "unknown"
 
 
@@ -68,13 +69,13 @@ def sign_in(request: Request, session: SessionDep, form: Annotated[SignInForm, F
     if result.user is None:
         return _sign_in_page(request, email=email, next_path=next_path, status_code=400,
                              errors={"email": "Enter a correct email address and password"})
-    sign_in_session(request, result.user)
+    sign_in_session(request, session, result.user)
     return RedirectResponse(safe_next(next_path), status_code=303)
 
 
 @router.post("/sign-out")
-def sign_out(request: Request):
-    request.session.clear()
+def sign_out(request: Request, session: SessionDep):
+    sign_out_session(request, session)
     flash(request, "You have signed out.")
     return RedirectResponse("/", status_code=303)
 
@@ -110,6 +111,6 @@ def set_password(token: str, request: Request, session: SessionDep,
         }, status_code=400)
     if user is None:
         return _link_gone(request)
-    sign_in_session(request, user)
+    sign_in_session(request, session, user)
     flash(request, "Your password has been set and you are signed in.")
     return RedirectResponse("/dashboard", status_code=303)

@@ -1,65 +1,161 @@
-"""CSRF protection for every state-changing request, by asgi-csrf (Datasette's double-submit
-cookie): a signed `csrftoken` cookie must match the `csrftoken` form field (forms include
-_csrf.html) or the `X-CSRFToken` header (htmx, set up in static/maps.js from the page's meta tag).
+"""CSRF protection for every state-changing request: a token bound to the browser's session,
+and a check of where the request comes from. Our own small mechanism, in this one module.
 
-Requests with an `Authorization: Bearer` header skip the check (asgi-csrf's own rule): that is
-the room left for the JSON API under /api/, whose clients send a token rather than a cookie.
+- Every browser session, signed in or not, holds a random key in its signed session cookie
+  (`__Host-maps_session` over HTTPS). A page's token is an HMAC of that key under the secret
+  key, so a token from any other visit is worth nothing, even planted as a cookie; signing in
+  and out starts a new key, and so a new token.
+- Forms post it as the `csrftoken` field (`_csrf.html`, first in the form, so that a file
+  upload's token is read before its file); htmx sends it as the `X-CSRFToken` header
+  (static/maps.js, from the page's `csrf-token` meta tag).
+- Browsers say where a request comes from. `Sec-Fetch-Site` must be `same-origin` (or `none`,
+  typed by the person); without it, an `Origin` must be this site's. A post from another port
+  or subdomain of the same host is refused even with the right token.
+- Only a request under /api/ that carries `Authorization: Bearer` and no cookie at all skips
+  the check: a forged request from a browser always carries the browser's cookies.
 """
 
-import asgi_csrf as _asgi_csrf
-from asgi_csrf import asgi_csrf
+import base64
+import hashlib
+import hmac
+import secrets
+from urllib.parse import parse_qsl
+
 from markupsafe import escape
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+FIELD = "csrftoken"
+HEADER = "x-csrftoken"
+SESSION_KEY = "key"  # the random key in the session cookie that tokens are derived from
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+SAME_SITE = {"same-origin", "none"}
 
 HEADING = "Your form could not be sent"
 MESSAGE = ("MAPS could not confirm that this form came from one of its own pages: its security "
            "token was missing or out of date. This can happen when a page has been open for a "
-           "long time, or when your browser blocks cookies from MAPS.")
+           "long time, after signing in or out in another tab, or when your browser blocks "
+           "cookies from MAPS.")
 ADVICE = "Go back, reload the page and try again. Nothing was changed."
+UNREADABLE = ("The form could not be read", "What your browser sent is not a form MAPS can "
+              "read.", "Go back, reload the page and try again. Nothing was changed.")
 
 
-class _EveryPath:
-    """asgi-csrf lets a POST that carries no cookie at all through, since there is no session
-    to abuse. MAPS checks those too: a forged sign-in, or a post to someone's invite link from
-    another site, is refused, and a form without its token always gets the same answer."""
+def session_key(session: dict) -> str:
+    """The browser session's key, made on first use."""
+    key = session.get(SESSION_KEY)
+    if not isinstance(key, str) or len(key) < 32:
+        key = session[SESSION_KEY] = secrets.token_urlsafe(32)
+    return key
 
-    def __contains__(self, path: object) -> bool:
-        return True
+
+def expected_token(secret: str, key: str) -> str:
+    digest = hmac.new(secret.encode(), b"csrf:" + key.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-async def _refuse(scope: Scope, send: Send, error) -> None:
-    request = Request(scope)
-    if request.url.path.startswith("/api/"):
-        response = JSONResponse({"detail": f"{HEADING}: CSRF token missing or wrong"}, 403)
-    elif request.headers.get("HX-Request") == "true":
-        response = HTMLResponse(f'<span class="govuk-error-message">{escape(HEADING)}. '
-                                f'{escape(ADVICE)}</span>', 403)
-    else:
-        response = request.app.state.templates.TemplateResponse(
-            request, "error.html", {"heading": HEADING, "message": MESSAGE, "advice": ADVICE},
-            status_code=403)
+def token(request: Request) -> str:
+    """The token for this browser's forms (templates call it as csrf_token(request))."""
+    return expected_token(request.app.state.settings.secret_key, session_key(request.session))
 
-    async def no_body() -> dict:
-        return {"type": "http.disconnect"}
 
-    await response(scope, no_body, send)
+class UnreadableForm(Exception):
+    pass
+
+
+class CSRFMiddleware:
+    """Runs inside the session middleware, which has read the cookie into scope["session"]."""
+
+    def __init__(self, app: ASGIApp, *, secret: str, https: bool):
+        self.app, self.secret, self.https = app, secret, https
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if _bearer_without_cookies(scope, headers):
+            await self.app(scope, receive, send)
+            return
+        if _from_elsewhere(scope, headers, self.https):
+            await _answer(scope, send, 403, (HEADING, MESSAGE, ADVICE))
+            return
+        try:
+            # Read before the token: a form MAPS cannot read gets the same answer whoever sent it.
+            body_token, receive = await _token_from_body(headers, receive)
+        except UnreadableForm:
+            await _answer(scope, send, 400, UNREADABLE)
+            return
+        submitted = headers.get(HEADER) or body_token
+        key = scope.get("session", {}).get(SESSION_KEY)
+        if not (isinstance(key, str) and submitted and hmac.compare_digest(
+                submitted.encode(), expected_token(self.secret, key).encode())):
+            await _answer(scope, send, 403, (HEADING, MESSAGE, ADVICE))
+            return
+        await self.app(scope, receive, send)
+
+
+def _bearer_without_cookies(scope: Scope, headers: Headers) -> bool:
+    return (scope["path"].startswith("/api/") and "cookie" not in headers
+            and headers.get("authorization", "").lower().startswith("bearer "))
+
+
+def _from_elsewhere(scope: Scope, headers: Headers, https: bool) -> bool:
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in SAME_SITE
+    origin = headers.get("origin")
+    if origin is None:  # an older browser, or not a browser: the token decides
+        return False
+    scheme = "https" if https else scope["scheme"]
+    return origin != f"{scheme}://{headers.get('host', '')}"
+
+
+async def _token_from_body(headers: Headers, receive: Receive) -> tuple[str | None, Receive]:
+    """The form's `csrftoken` field, and a `receive` that replays what was read. A multipart
+    body is read only up to the token (which must come before any file)."""
+    content_type, params = parse_options_header(headers.get("content-type", ""))
+    if content_type == b"multipart/form-data":
+        boundary = params.get(b"boundary", b"")
+        if not 0 < len(boundary) <= 70:  # RFC 2046
+            raise UnreadableForm
+        return await _multipart_token(boundary, receive)
+    if content_type == b"application/x-www-form-urlencoded" and HEADER not in headers:
+        messages = await _read_all(receive)
+        body = b"".join(m.get("body", b"") for m in messages)
+        # Latin-1 reads any bytes: a body that is not UTF-8 is the form parser's to answer.
+        fields = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+        found = next((value for name, value in fields if name == FIELD), None)
+        return found, _replay(messages, receive)
+    return None, receive
+
+
+async def _read_all(receive: Receive) -> list[Message]:
+    messages = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
 
 
 class _TokenFound(Exception):
     pass
 
 
-async def _multipart_token(boundary: bytes, receive: Receive):
-    """The `csrftoken` field of a multipart body, read before any file, and a `receive` that
-    replays what was read. This is asgi-csrf's own `_parse_multipart_form_data`, rewritten for
-    python-multipart >= 0.0.26, which dropped the FormParser(FileClass=...) argument that
-    asgi-csrf 0.11 passes (simonw/asgi-csrf#38, fixed in the unreleased PR #39); the versions
-    that accept it have known vulnerabilities. Drop this when an asgi-csrf release has the fix
-    (tests/test_auth.py says when)."""
-    messages: list[dict] = []
+async def _multipart_token(boundary: bytes, receive: Receive) -> tuple[str | None, Receive]:
+    messages: list[Message] = []
     part = {"header": b"", "value": b"", "name": None, "file": False, "token": b""}
 
     def header_field(data, start, end):
@@ -75,56 +171,55 @@ async def _multipart_token(boundary: bytes, receive: Receive):
         part["header"] = part["value"] = b""
 
     def headers_finished():
-        if part["file"]:
-            raise _asgi_csrf.FileBeforeToken
+        if part["file"]:  # a file before the token: refused, without reading the file
+            raise _TokenFound(None)
 
     def part_data(data, start, end):
-        if part["name"] == b"csrftoken" and len(part["token"]) < 1000:
+        if part["name"] == FIELD.encode() and len(part["token"]) < 200:
             part["token"] += data[start:end]
 
     def part_end():
-        if part["name"] == b"csrftoken":
-            raise _TokenFound(part["token"].decode("utf-8", "replace"))
+        if part["name"] == FIELD.encode():
+            raise _TokenFound(part["token"].decode("latin-1"))
         part.update(name=None, file=False)
 
     parser = MultipartParser(boundary, {
         "on_header_field": header_field, "on_header_value": header_value,
         "on_header_end": header_end, "on_headers_finished": headers_finished,
         "on_part_data": part_data, "on_part_end": part_end})
-
-    async def replay_receive():
-        return messages.pop(0) if messages else await receive()
-
-    more_body = True
     try:
-        while more_body:
+        while True:
             message = await receive()
+            messages.append(message)
             if message["type"] != "http.request":
                 break
-            messages.append(message)
             parser.write(message.get("body", b""))
-            more_body = message.get("more_body", False)
+            if not message.get("more_body", False):
+                break
     except _TokenFound as found:
-        return found.args[0], replay_receive
-    return None, replay_receive
+        return found.args[0], _replay(messages, receive)
+    except FormParserError:
+        raise UnreadableForm from None
+    return None, _replay(messages, receive)
 
 
-upstream_multipart_reader = _asgi_csrf._parse_multipart_form_data
-_asgi_csrf._parse_multipart_form_data = _multipart_token
+async def _answer(scope: Scope, send: Send, status: int,
+                  text: tuple[str, str, str]) -> None:
+    """The refusal as JSON, an htmx fragment or MAPS's error page."""
+    heading, message, advice = text
+    request = Request(scope)
+    if scope["path"].startswith("/api/"):
+        detail = f"{heading}: CSRF token missing or wrong" if status == 403 else heading
+        response = JSONResponse({"detail": detail}, status)
+    elif request.headers.get("HX-Request") == "true":
+        response = HTMLResponse(f'<span class="govuk-error-message">{escape(heading)}. '
+                                f'{escape(advice)}</span>', status)
+    else:
+        response = request.app.state.templates.TemplateResponse(
+            request, "error.html", {"heading": heading, "message": message, "advice": advice},
+            status_code=status)
 
+    async def no_body() -> Message:
+        return {"type": "http.disconnect"}
 
-class CSRFMiddleware:
-    def __init__(self, app: ASGIApp, *, secret: str, https: bool):
-        self.app = asgi_csrf(app, signing_secret=secret, always_protect=_EveryPath(),
-                             cookie_secure=https, cookie_samesite="Lax",
-                             send_csrf_failed=_refuse)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            content_type = dict(scope["headers"]).get(b"content-type", b"")
-            # asgi-csrf would fail with a server error on a multipart body without a boundary.
-            if content_type.startswith(b"multipart/form-data") and b"; boundary=" not in \
-                    content_type:
-                await _refuse(scope, send, None)
-                return
-        await self.app(scope, receive, send)
+    await response(scope, no_body, send)

@@ -7,6 +7,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.responses import Response
 
+from app.web import csrf
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -22,7 +24,13 @@ def make_templates() -> Jinja2Blocks:
     )
     # Root-relative, so pages work unchanged behind a proxy or load balancer.
     env.globals["static"] = lambda path: f"/static/{path}"
+    env.globals["csrf_token"] = _csrf_token
     return Jinja2Blocks(env=env)
+
+
+def _csrf_token(request: Request) -> str:
+    # No session (an error before the session middleware ran): no form can be posted.
+    return csrf.token(request) if "session" in request.scope else ""
 
 
 def is_htmx(request: Request) -> bool:

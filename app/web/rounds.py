@@ -12,6 +12,7 @@ from app.models import AssessmentRound, Level, Partnership, RoundStatus, Sector
 from app.services import invite_csv, mail
 from app.services import partnerships as partnership_service
 from app.services import rounds as service
+from app.services.comparison import safe_cell
 from app.services.errors import Invalid
 from app.services.responses import is_open
 from app.web.access import (
@@ -190,16 +191,11 @@ def download_links(round_id: int, request: Request, user: CurrentUser, session: 
     writer = csv.writer(out)
     writer.writerow(["name", "email", "agency", "level", "link"])
     for respondent, token in links:
-        writer.writerow([_cell(respondent.name), _cell(respondent.email),
-                         _cell(names.get(respondent.agency_id, "")), respondent.level or "",
+        writer.writerow([safe_cell(respondent.name), safe_cell(respondent.email),
+                         safe_cell(names.get(respondent.agency_id, "")), respondent.level or "",
                          f"{base}/r/{token}"])
     return _no_store(Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="round-{round_.id}-invite-links.csv"'}))
-
-
-def _cell(text: str) -> str:
-    # A spreadsheet would run a cell starting with one of these as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 # --- One invitation --------------------------------------------------------------------------
