@@ -21,6 +21,21 @@ def _settings():
     return Settings()
 
 
+def _catalogue(settings=None):
+    """The installed questionnaires (built in and MAPS_QUESTIONNAIRE_DIRS); an invalid file
+    is reported, every error with its line, and the command stops."""
+    from app.questionnaires.loader import InvalidQuestionnaire, load_catalogue
+
+    try:
+        return load_catalogue((settings or _settings()).questionnaire_dirs)
+    except InvalidQuestionnaire as exc:
+        for error in exc.errors:
+            typer.echo(str(error), err=True)
+        typer.echo("Correct these questionnaire files (or MAPS_QUESTIONNAIRE_DIRS) first.",
+                   err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def migrate() -> None:
     """Apply the database migrations."""
@@ -44,6 +59,7 @@ def serve(
     settings = _settings()
     from app.db import migrate as run
 
+    _catalogue(settings)  # an invalid file is reported here, not from inside the server
     run(settings.db_url)
     if demo:
         _load_demo(settings, reset=False)
@@ -67,8 +83,8 @@ def _load_demo(settings, *, reset: bool) -> None:
 
     from app import demo as demo_data
     from app.db import make_engine
-    from app.questionnaires.loader import load_catalogue
 
+    catalogue = _catalogue(settings)
     engine = make_engine(settings.db_url)
     with Session(engine) as session:
         if reset:
@@ -77,7 +93,7 @@ def _load_demo(settings, *, reset: bool) -> None:
             typer.echo("The database already has data; demo data not loaded "
                        "(use `maps demo --reset` to rebuild it).")
             return
-        links = demo_data.load(session, load_catalogue())
+        links = demo_data.load(session, catalogue)
     engine.dispose()
     lines = ["Demo data loaded: Northshire County Council (demo) and its partnerships.",
              "", "Demo logins (password for all):"]
@@ -97,12 +113,11 @@ def rescore() -> None:
 
     from app.db import make_engine
     from app.models import AssessmentRound, RoundStatus
-    from app.questionnaires.loader import load_catalogue
     from app.services import results
 
     settings = _settings()
     engine = make_engine(settings.db_url)
-    catalogue = load_catalogue()
+    catalogue = _catalogue(settings)
     with Session(engine) as session:
         closed = session.exec(select(AssessmentRound).where(
             AssessmentRound.status == RoundStatus.closed)).all()
@@ -131,6 +146,70 @@ def questionnaire_validate(files: Annotated[list[Path], typer.Argument(help="YAM
     raise typer.Exit(1 if failed else 0)
 
 
+@questionnaire_app.command("list")
+def questionnaire_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON")] = False,
+):
+    """List every instrument: its key, versions, title and where each version came from
+    (built in, a file in MAPS_QUESTIONNAIRE_DIRS, or uploaded in the web app)."""
+    versions = [{"key": i.key, "version": i.version, "title": i.questionnaire.title,
+                 "origin": i.origin, "items": len(i.questionnaire.items), "sha256": i.sha256}
+                for i in _catalogue().instruments()]
+    uploads, note = _uploaded_versions()
+    by_key: dict[str, list[dict]] = {}
+    for version in versions + uploads:
+        by_key.setdefault(version["key"], []).append(version)
+    listed = [{"key": key, "title": found[0]["title"], "versions": found}
+              for key, found in by_key.items()]
+    if as_json:
+        typer.echo(json.dumps(listed, indent=2, ensure_ascii=False))
+    else:
+        for instrument in listed:
+            typer.echo(f"{instrument['key']}  {instrument['title']}")
+            for v in instrument["versions"]:
+                typer.echo(f"    version {v['version']}: {v['origin']} ({v['items']} items)")
+    if note:
+        typer.echo(note, err=True)
+
+
+def _uploaded_versions() -> tuple[list[dict], str | None]:
+    """Versions uploaded in the web app, from the database; a note instead when it cannot
+    be read (no database yet, or one not migrated)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+    from sqlmodel import Session
+
+    from app.db import make_engine
+    from app.services import questionnaires
+
+    settings = _settings()
+    url = make_url(settings.db_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return [], None  # no database yet, so nothing uploaded (and none made by listing)
+    engine = make_engine(settings.db_url)
+    try:
+        with Session(engine) as session:
+            found = questionnaires.uploads(session, organisation_id=None,
+                                           every_organisation=True)
+    except DBAPIError:
+        return [], (f"Uploaded questionnaires are not listed: the database "
+                    f"({_safe_url(settings.db_url)}) cannot be read. Run `maps migrate`?")
+    finally:
+        engine.dispose()
+    return [{"key": u.row.key, "version": u.row.version, "title": u.questionnaire.title,
+             "origin": f"uploaded for {u.organisation}" if u.organisation
+             else "uploaded site-wide", "items": len(u.questionnaire.items),
+             "sha256": u.row.sha256} for u in reversed(found)], None
+
+
+@questionnaire_app.command("schema")
+def questionnaire_schema():
+    """Print the JSON Schema of the definition format (docs/questionnaire.schema.json)."""
+    from app.questionnaires.format import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
 @questionnaire_app.command("show")
 def questionnaire_show(
     key: str,
@@ -138,9 +217,7 @@ def questionnaire_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the definition as JSON")] = False,
 ):
     """Print a questionnaire definition with every item's tags."""
-    from app.questionnaires.loader import load_catalogue
-
-    q = load_catalogue().get(key, version)
+    q = _catalogue().get(key, version)
     if q is None:
         typer.echo(f"No questionnaire '{key}'" + (f" version {version}" if version else ""),
                    err=True)
@@ -159,13 +236,11 @@ def questionnaire_show(
 
 def _questionnaire_ref(ref: str):
     """KEY or KEY@VERSION, from the installed questionnaires."""
-    from app.questionnaires.loader import load_catalogue
-
     key, _, version = ref.partition("@")
     if version and not version.isdigit():
         typer.echo(f"Version in '{ref}' must be a number, e.g. {key}@1", err=True)
         raise typer.Exit(2)
-    q = load_catalogue().get(key, int(version) if version else None)
+    q = _catalogue().get(key, int(version) if version else None)
     if q is None:
         typer.echo(f"No questionnaire '{ref}' is installed", err=True)
         raise typer.Exit(2)
@@ -261,17 +336,23 @@ def _round_context(round_id: int):
 
     from app.db import make_engine
     from app.models import AssessmentRound
-    from app.questionnaires.loader import load_catalogue
     from app.services import results
+    from app.services.responses import ResponseError
 
-    engine = make_engine(_settings().db_url)
+    settings = _settings()
+    catalogue = _catalogue(settings)
+    engine = make_engine(settings.db_url)
     try:
         with Session(engine) as session:
             round_ = session.get(AssessmentRound, round_id)
             if round_ is None:
                 typer.echo(f"There is no round {round_id} in this database.", err=True)
                 raise typer.Exit(2)
-            return results.report_context(session, round_, load_catalogue())
+            try:
+                return results.report_context(session, round_, catalogue)
+            except ResponseError as exc:  # its questionnaire is neither kept nor installed
+                typer.echo(f"{exc.heading}. {exc.message}", err=True)
+                raise typer.Exit(2) from None
     finally:
         engine.dispose()
 

@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   openapi_url="/api/openapi.json")
     app.state.settings = settings
     app.state.engine = make_engine(settings.db_url)
-    app.state.catalogue = load_catalogue()
+    app.state.catalogue = load_catalogue(settings.questionnaire_dirs)
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
     app.include_router(pages.router)
