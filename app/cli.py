@@ -152,29 +152,23 @@ def questionnaire_list(
 ):
     """List every instrument: its key, versions, title and where each version came from
     (built in, a file in MAPS_QUESTIONNAIRE_DIRS, or uploaded in the web app)."""
-    versions = [{"key": i.key, "version": i.version, "title": i.questionnaire.title,
-                 "origin": i.origin, "items": len(i.questionnaire.items), "sha256": i.sha256}
-                for i in _catalogue().instruments()]
-    uploads, note = _uploaded_versions()
     by_key: dict[str, list[dict]] = {}
-    for version in versions + uploads:
+    for version in _every_version():
         by_key.setdefault(version["key"], []).append(version)
     listed = [{"key": key, "title": found[0]["title"], "versions": found}
               for key, found in by_key.items()]
     if as_json:
         typer.echo(json.dumps(listed, indent=2, ensure_ascii=False))
-    else:
-        for instrument in listed:
-            typer.echo(f"{instrument['key']}  {instrument['title']}")
-            for v in instrument["versions"]:
-                typer.echo(f"    version {v['version']}: {v['origin']} ({v['items']} items)")
-    if note:
-        typer.echo(note, err=True)
+        return
+    for instrument in listed:
+        typer.echo(f"{instrument['key']}  {instrument['title']}")
+        for v in instrument["versions"]:
+            typer.echo(f"    version {v['version']}: {v['origin']} ({v['items']} items)")
 
 
-def _uploaded_versions() -> tuple[list[dict], str | None]:
-    """Versions uploaded in the web app, from the database; a note instead when it cannot
-    be read (no database yet, or one not migrated)."""
+def _every_version() -> list[dict]:
+    """Each installed version, and those uploaded in the web app when the database can be
+    read (there is none yet, or it is not migrated: a note says so)."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
     from sqlmodel import Session
@@ -183,23 +177,28 @@ def _uploaded_versions() -> tuple[list[dict], str | None]:
     from app.services import questionnaires
 
     settings = _settings()
+    catalogue = _catalogue(settings)
+    listed = [questionnaires.Listed(i, None, None, 0) for i in catalogue.instruments()]
     url = make_url(settings.db_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        return [], None  # no database yet, so nothing uploaded (and none made by listing)
-    engine = make_engine(settings.db_url)
-    try:
-        with Session(engine) as session:
-            found = questionnaires.uploads(session, organisation_id=None,
-                                           every_organisation=True)
-    except DBAPIError:
-        return [], (f"Uploaded questionnaires are not listed: the database "
-                    f"({_safe_url(settings.db_url)}) cannot be read. Run `maps migrate`?")
-    finally:
-        engine.dispose()
-    return [{"key": u.row.key, "version": u.row.version, "title": u.questionnaire.title,
-             "origin": f"uploaded for {u.organisation}" if u.organisation
-             else "uploaded site-wide", "items": len(u.questionnaire.items),
-             "sha256": u.row.sha256} for u in reversed(found)], None
+    # No SQLite file yet: nothing has been uploaded (and listing must not create one).
+    if url.get_backend_name() != "sqlite" or not url.database or Path(url.database).exists():
+        engine = make_engine(settings.db_url)
+        try:
+            with Session(engine) as session:
+                listed = questionnaires.listing(session, organisation_id=None,
+                                                catalogue=catalogue, every_organisation=True)
+        except DBAPIError:
+            typer.echo(f"Uploaded questionnaires are not listed: the database "
+                       f"({_safe_url(settings.db_url)}) cannot be read. Run `maps migrate`?",
+                       err=True)
+        finally:
+            engine.dispose()
+    return [{"key": x.instrument.key, "version": x.instrument.version,
+             "title": x.instrument.questionnaire.title,
+             "origin": x.instrument.origin if x.upload is None else
+             f"uploaded for {x.organisation}" if x.organisation else "uploaded site-wide",
+             "items": len(x.instrument.questionnaire.items), "sha256": x.instrument.sha256}
+            for x in listed]
 
 
 @questionnaire_app.command("schema")

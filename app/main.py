@@ -24,6 +24,7 @@ from app.web import (
     compare,
     pages,
     partnerships,
+    questionnaires,
     respond,
     results,
     rounds,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(compare.router)
     app.include_router(results.router)
     app.include_router(action_plans.router)
+    app.include_router(questionnaires.router)
     # Added inner first: the CSRF check runs before the session is read.
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
                        session_cookie="maps_session", max_age=settings.session_hours * 3600,

@@ -26,6 +26,7 @@ from app.questionnaires.yaml_reader import Document, read_yaml
 HERE = Path(__file__).resolve().parent
 CORE_KEY = "multi-agency-working"  # the default choice when a round is opened
 MAX_FILE_BYTES = 2_000_000
+BUILT_IN = "built in"  # the origin of the instruments shipped in this directory
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,13 @@ class Instrument:
         return self.questionnaire.ref
 
 
+def display_order(instrument: Instrument) -> tuple:
+    """The core instrument first (the default choice for a round), then by title; the newest
+    version first within each key."""
+    return (instrument.key != CORE_KEY, instrument.questionnaire.title.casefold(),
+            instrument.key, -instrument.version)
+
+
 class Catalogue:
     """Every questionnaire version known, looked up by key and version (or text hash)."""
 
@@ -286,10 +294,8 @@ class Catalogue:
         return self._by_sha256.get(sha256)
 
     def instruments(self) -> list[Instrument]:
-        """Newest version first within each key; the core instrument first of all (the
-        default choice), then the others by title."""
-        return sorted(self._by_ref.values(), key=lambda i: (
-            i.key != CORE_KEY, i.questionnaire.title.casefold(), i.key, -i.version))
+        """In display order: the default choice for a new round first."""
+        return sorted(self._by_ref.values(), key=display_order)
 
     def with_instruments(self, more: Iterable[Instrument]) -> "Catalogue":
         """This catalogue and more (which cannot replace a version already here)."""
@@ -304,7 +310,7 @@ def load_catalogue(directories: Iterable[str | Path] = (), *,
     """The built-in instruments and every *.yaml in the directories given (in that order);
     any invalid file, missing directory or version defined twice stops with all the errors."""
     instruments, errors, seen = [], [], {}
-    folders = [(HERE, "built in")] if builtin else []
+    folders = [(HERE, BUILT_IN)] if builtin else []
     folders += [(Path(d), None) for d in directories]
     for folder, origin in folders:
         if not folder.is_dir():

@@ -7,11 +7,20 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
-from app.models import AssessmentRound, DefinitionText, Organisation, UploadedQuestionnaire, User
+from app.models import (
+    AssessmentRound,
+    DefinitionText,
+    Organisation,
+    Partnership,
+    UploadedQuestionnaire,
+    User,
+)
 from app.questionnaires.loader import (
+    BUILT_IN,
     Catalogue,
     Instrument,
     InvalidQuestionnaire,
+    display_order,
     parse,
 )
 from app.questionnaires.schema import Questionnaire
@@ -136,14 +145,6 @@ def _origin(row: UploadedQuestionnaire) -> str:
 
 # --- Uploads ---------------------------------------------------------------------------------
 
-@dataclass
-class Upload:
-    row: UploadedQuestionnaire
-    questionnaire: Questionnaire
-    rounds: int  # rounds opened with it
-    organisation: str | None  # None: site-wide
-
-
 def upload(session: Session, *, text: str, filename: str, organisation: Organisation | None,
            uploaded_by: User, catalogue: Catalogue) -> UploadedQuestionnaire:
     """Check and install a definition for one organisation (or site-wide when organisation is
@@ -181,26 +182,44 @@ def upload(session: Session, *, text: str, filename: str, organisation: Organisa
     return row
 
 
-def uploads(session: Session, *, organisation_id: int | None,
-            every_organisation: bool = False) -> list[Upload]:
-    """The uploads offered to an organisation (site-wide ones only, for None; every one,
-    with every_organisation), newest first."""
+@dataclass
+class Listed:
+    """An instrument as an organisation sees it, with where it came from."""
+
+    instrument: Instrument
+    upload: UploadedQuestionnaire | None  # None: installed on the server
+    organisation: str | None  # the organisation an upload is for; None: every organisation
+    rounds: int  # rounds opened with this text (the organisation's, or all for the site)
+
+    @property
+    def source(self) -> str:
+        if self.upload is None:
+            return "Built in" if self.instrument.origin == BUILT_IN else "Installed on the server"
+        return f"Uploaded for {self.organisation}" if self.organisation else "Published site-wide"
+
+
+def listing(session: Session, *, organisation_id: int | None, catalogue: Catalogue,
+            every_organisation: bool = False) -> list[Listed]:
+    """What an organisation may open rounds with (the site-wide choice for None; with
+    every_organisation, every organisation's uploads too), the default first."""
     query = select(UploadedQuestionnaire)
     if not every_organisation:
         query = query.where(_visible(organisation_id))
-    rows = session.exec(query.order_by(col(UploadedQuestionnaire.uploaded_at).desc())).all()
+    rows = session.exec(query.order_by(UploadedQuestionnaire.id)).all()
     names = dict(session.exec(select(Organisation.id, Organisation.name)).all())
-    used = dict(session.exec(
-        select(AssessmentRound.questionnaire_sha256, func.count())
-        .where(col(AssessmentRound.questionnaire_sha256).in_([r.sha256 for r in rows]))
-        .group_by(AssessmentRound.questionnaire_sha256)).all()) if rows else {}
-    found = []
+    counted = select(AssessmentRound.questionnaire_sha256, func.count()).group_by(
+        AssessmentRound.questionnaire_sha256)
+    if organisation_id is not None:
+        counted = counted.join(Partnership, Partnership.id == AssessmentRound.partnership_id) \
+            .where(Partnership.organisation_id == organisation_id)
+    used = dict(session.exec(counted).all())
+    listed = [Listed(i, None, None, used.get(i.sha256, 0)) for i in catalogue.instruments()]
     for row in rows:
         instrument = _stored(session, row.sha256, _origin(row))
         if instrument is not None:
-            found.append(Upload(row, instrument.questionnaire, used.get(row.sha256, 0),
-                                names.get(row.organisation_id)))
-    return found
+            listed.append(Listed(instrument, row, names.get(row.organisation_id),
+                                 used.get(row.sha256, 0)))
+    return sorted(listed, key=lambda listed: display_order(listed.instrument))
 
 
 def remove(session: Session, *, row: UploadedQuestionnaire, removed_by: User) -> None:
