@@ -459,3 +459,36 @@ def test_the_migration_gives_existing_rounds_their_definition(database_url, engi
     core = load_catalogue().instrument("multi-agency-working", 1)
     assert kept == {"multi-agency-working": core.sha256, "gone-instrument": None}
     assert texts == {core.sha256: core.text}
+
+
+@pytest.mark.parametrize("files, expected", [
+    (None, "Choose the definition's YAML file"),
+    ({"definition": ("latin.yaml", "title: Café".encode("latin-1"))},
+     "latin.yaml is not UTF-8 text"),
+    ({"definition": ("list.yaml", b"- just\n- a list\n")}, "the file must be a mapping"),
+])
+def test_an_upload_that_is_no_definition_says_what_is_wrong(app, session, world, files,
+                                                            expected):
+    client = signed_in(app, world[2])
+    response = client.post("/questionnaires", files=files) if files else \
+        client.post("/questionnaires", data={})
+    assert response.status_code == 400
+    assert expected in page(response).text
+    assert session.exec(select(UploadedQuestionnaire)).all() == []
+
+
+def test_removing_an_upload_keeps_the_rounds_that_used_it(app, session, world):
+    partnership, coordinator, admin = world
+    admin_client = signed_in(app, admin)
+    row_url = upload(admin_client, "factors.yaml", FACTORS).headers["location"]
+    client = signed_in(app, coordinator)
+    round_id = open_round(client, partnership, "partnership-factors@1")
+    submit(session, round_id, ANSWERS)
+    assert admin_client.post(f"{row_url}/remove").status_code == 303
+    assert session.exec(select(UploadedQuestionnaire)).all() == []
+    form = page(client.get(f"/partnerships/{partnership.id}/rounds/new"))
+    assert "partnership-factors@1" not in [i["value"] for i in
+                                           form.select("input[name=questionnaire]")]
+    result = client.get(f"/api/rounds/{round_id}/result").json()
+    assert result["partnership"]["tags"]["factor"]["shared_vision"]["band"] == "strength"
+    assert client.get(f"/rounds/{round_id}/results").status_code == 200

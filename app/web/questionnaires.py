@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 
 from app.models import Organisation, Role
 from app.questionnaires.loader import MAX_FILE_BYTES, InvalidQuestionnaire
+from app.scoring.thresholds import MARKER_PARTS, SCORED_TAGS
 from app.services import questionnaires as service
 from app.services.errors import Invalid
 from app.web.access import CurrentUser, SessionDep, require_role, require_upload
@@ -88,6 +89,7 @@ def questionnaire_page(upload_id: int, request: Request, user: CurrentUser,
     return render(request, "questionnaires/questionnaire.html", {
         "listed": listed, "questionnaire": listed.instrument.questionnaire,
         "can_remove": upload.organisation_id == user.organisation_id,
+        "scored_tags": SCORED_TAGS, "marker_parts": MARKER_PARTS,
     })
 
 
