@@ -234,7 +234,17 @@ def questionnaire_show(
 
 
 def _questionnaire_ref(ref: str):
-    """KEY or KEY@VERSION, from the installed questionnaires."""
+    """KEY or KEY@VERSION, from the installed questionnaires, or a definition file (to try
+    one out before installing it)."""
+    if ref.endswith((".yaml", ".yml")):
+        from app.questionnaires.loader import InvalidQuestionnaire, load_file
+
+        try:
+            return load_file(ref)
+        except InvalidQuestionnaire as exc:
+            for error in exc.errors:
+                typer.echo(str(error), err=True)
+            raise typer.Exit(2) from None
     key, _, version = ref.partition("@")
     if version and not version.isdigit():
         typer.echo(f"Version in '{ref}' must be a number, e.g. {key}@1", err=True)
@@ -269,7 +279,8 @@ def _answers_file(path: Path):
 @app.command()
 def score(
     file: Annotated[Path, typer.Argument(help='JSON file: {"respondents": [...]}')],
-    questionnaire: Annotated[str, typer.Option(help="KEY or KEY@VERSION")] = "multi-agency-working",
+    questionnaire: Annotated[str, typer.Option(
+        help="KEY, KEY@VERSION or a definition file (.yaml)")] = "multi-agency-working",
     anonymity_threshold: Annotated[int, typer.Option(min=1)] = 3,
     agencies: Annotated[int | None, typer.Option(help="Agencies in the partnership")] = None,
 ):
@@ -299,7 +310,8 @@ def report(
         metavar="ROUND_ID|FILE",
         help='A round id, or with --questionnaire a JSON file: {"respondents": [...]}')],
     questionnaire: Annotated[str | None, typer.Option(
-        help="KEY or KEY@VERSION: read SOURCE as an answers file (the format of maps score)")
+        help="KEY, KEY@VERSION or a definition file (.yaml): read SOURCE as an answers file "
+             "(the format of maps score)")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the PDF here")] = None,
     html: Annotated[Path | None, typer.Option(help="Write the report as one HTML file")] = None,

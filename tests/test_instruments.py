@@ -492,3 +492,23 @@ def test_removing_an_upload_keeps_the_rounds_that_used_it(app, session, world):
     result = client.get(f"/api/rounds/{round_id}/result").json()
     assert result["partnership"]["tags"]["factor"]["shared_vision"]["band"] == "strength"
     assert client.get(f"/rounds/{round_id}/results").status_code == 200
+
+
+def test_cli_scores_answers_against_a_definition_file_not_yet_installed(tmp_path):
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"respondents": [
+        {"agency": "A", "answers": {k: (None if v == "dk" else int(v)) for k, v in p.items()}}
+        for p in ANSWERS]}))
+    result = runner.invoke(cli, ["score", str(answers), "--questionnaire",
+                                 str(DATA / "partnership-factors.yaml")])
+    assert result.exit_code == 0, result.output
+    factors = json.loads(result.stdout)["partnership"]["tags"]["factor"]
+    assert {f: (round(on_scale(s["score"]), 4), s["band"], s["label"])
+            for f, s in factors.items()} == {f: (round(m, 4), b, lb)
+                                             for f, (m, b, lb) in EXPECTED.items()}
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(FACTORS.replace("scale: agree5\n        reverse",
+                                      "scale: x\n        reverse"))
+    refused = runner.invoke(cli, ["score", str(answers), "--questionnaire", str(broken)])
+    assert refused.exit_code == 2
+    assert f"{broken}:43: item distrust: unknown scale 'x'" in refused.output
