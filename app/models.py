@@ -106,8 +106,10 @@ class AssessmentRound(SQLModel, table=True):
     title: str = Field(max_length=200)
     questionnaire_key: str = Field(max_length=100)
     questionnaire_version: int
-    questionnaire_sha256: str | None = Field(default=None, foreign_key="definitiontext.sha256",
-                                             max_length=64)
+    # A DefinitionText's hash. Not a foreign key: SQLite can add or drop a column that is one
+    # only by rebuilding the table, which the tables that refer to rounds do not allow.
+    # Texts are never deleted.
+    questionnaire_sha256: str | None = Field(default=None, max_length=64)
     opens_at: datetime
     closes_at: datetime
     status: RoundStatus = Field(default=RoundStatus.draft, sa_type=String(10))

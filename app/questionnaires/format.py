@@ -390,34 +390,12 @@ class DefinitionSpec(Spec):
     @field_validator("scales", mode="wrap")
     @classmethod
     def keep_scales(cls, value: Any, handler, info: ValidationInfo):
-        # Items and bands check their scale against these. A scale that is declared but
-        # broken is kept as None: its own errors say what is wrong, its users stay quiet.
-        context = _context(info)
-        try:
-            scales = handler(value)
-        except ValidationError:
-            if isinstance(value, dict):
-                context["scales"] = {str(k): _valid_or_none(ScaleSpec, v)
-                                     for k, v in value.items()}
-            raise
-        context["scales"] = dict(scales)
-        return scales
+        return _keep_for_later("scales", ScaleSpec, value, handler, info)
 
     @field_validator("tag_vocabulary", mode="wrap")
     @classmethod
     def keep_vocabulary(cls, value: Any, handler, info: ValidationInfo):
-        # As for scales: a broken tag's values are unknown (None), not reported by each item.
-        context = _context(info)
-        try:
-            vocabulary = handler(value)
-        except ValidationError:
-            if isinstance(value, dict):
-                context["vocabulary"] = {
-                    str(name): (list(parsed) if (parsed := _valid_or_none(Vocabulary, v))
-                                else None) for name, v in value.items()}
-            raise
-        context["vocabulary"] = {name: list(values) for name, values in (vocabulary or {}).items()}
-        return vocabulary
+        return _keep_for_later("vocabulary", Vocabulary, value, handler, info, shape=list)
 
     @field_validator("bands")
     @classmethod
@@ -465,6 +443,23 @@ class DefinitionSpec(Spec):
                          for loc, message in _total_problems(bands, self.scales, groups))
         raise_problems("definition", found)
         return self
+
+
+def _keep_for_later(name: str, kind: Any, value: Any, handler, info: ValidationInfo, *,
+                    shape=lambda part: part):
+    """Validate a mapping of parts (scales, tags) and keep them in the context for the checks
+    that refer to them. A part that is declared but broken is kept as None: its own errors say
+    what is wrong, and what refers to it stays quiet."""
+    context = _context(info)
+    try:
+        validated = handler(value)
+    except ValidationError:
+        if isinstance(value, dict):
+            context[name] = {str(key): None if (part := _valid_or_none(kind, raw)) is None
+                             else shape(part) for key, raw in value.items()}
+        raise
+    context[name] = {key: shape(part) for key, part in (validated or {}).items()}
+    return validated
 
 
 def _tag(item: ItemSpec, name: str) -> list[str]:

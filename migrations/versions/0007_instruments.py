@@ -25,7 +25,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BUILT_IN = Path(__file__).resolve().parents[2] / "app" / "questionnaires"
-ROUND_FK = "fk_assessmentround_questionnaire_sha256_definitiontext"
 
 
 def upgrade() -> None:
@@ -53,9 +52,9 @@ def upgrade() -> None:
     with op.batch_alter_table('uploadedquestionnaire', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_uploadedquestionnaire_organisation_id'), ['organisation_id'], unique=False)
 
-    with op.batch_alter_table('assessmentround', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('questionnaire_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
-        batch_op.create_foreign_key(ROUND_FK, 'definitiontext', ['questionnaire_sha256'], ['sha256'])
+    # ALTER TABLE ADD COLUMN on every backend, never a rebuild of the table (on SQLite a rebuild
+    # drops and re-creates it, which the tables that refer to rounds refuse).
+    op.add_column('assessmentround', sa.Column('questionnaire_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
 
     _keep_texts_of_existing_rounds()
 
@@ -105,9 +104,7 @@ def _keep_texts_of_existing_rounds() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('assessmentround', schema=None) as batch_op:
-        batch_op.drop_constraint(ROUND_FK, type_='foreignkey')
-        batch_op.drop_column('questionnaire_sha256')
+    op.drop_column('assessmentround', 'questionnaire_sha256')  # SQLite 3.35+: no rebuild
 
     with op.batch_alter_table('uploadedquestionnaire', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_uploadedquestionnaire_organisation_id'))
