@@ -268,6 +268,11 @@ def _with_levels(*levels: str) -> str:
      "tag_bands 'theme': tag 'theme' gets no scores, so it has no bands", 46),
     (LOCAL.replace("basis: mean", "basis: score\n  missing: prorate"),
      "bands: 'missing' is only for basis 'total'", 18),
+    # Answers keep the option's value in 32 characters, under an item id of at most 64.
+    (LOCAL.replace("value: na,", "value: " + "n" * 33 + ","),
+     "scale 'four_point': 'value' must be at most 32 characters long", 14),
+    (LOCAL.replace("id: papers_late", "id: p" + "x" * 64),
+     "'id' must be at most 64 characters long", 34),
 ])
 def test_each_new_kind_of_error_is_reported_with_its_place(text, expected, line):
     errors = errors_of(text)

@@ -77,8 +77,10 @@ def _scalar(*, booleans: bool):
 
 SCALAR_SCHEMA = {"type": ["string", "number"]}
 # An option's value: a number for scored options, a word (or number) for missing ones.
+# Answers are stored as the option's value, in at most 32 characters (app/models.py).
 OptionValue = Annotated[str, BeforeValidator(_scalar(booleans=False),
-                                             json_schema_input_type=str | int | float)]
+                                             json_schema_input_type=str | int | float),
+                        Field(max_length=32)]
 # A tag value: any scalar; files have always been free to write `gaster: 3` for "3".
 TagValue = Annotated[str, BeforeValidator(_scalar(booleans=True),
                                           json_schema_input_type=str | int | float | bool)]
@@ -298,7 +300,7 @@ class ItemSpec(Spec):
     wording; answers are stored under it."""
 
     what: ClassVar[str] = "an item"
-    id: Annotated[str, Field(pattern=ITEM_ID_PATTERN)]
+    id: Annotated[str, Field(pattern=ITEM_ID_PATTERN, max_length=64)]  # as answers store it
     text: Text
     help: OptionalText = ""
     scale: Text
@@ -371,7 +373,7 @@ class DefinitionSpec(Spec):
 
     model_config = ConfigDict(title="MAPS questionnaire definition")
     what: ClassVar[str] = "the definition"
-    key: Annotated[str, Field(pattern=KEY_PATTERN, description=(
+    key: Annotated[str, Field(pattern=KEY_PATTERN, max_length=100, description=(
         "Names the instrument in every version; rounds keep the key and version they used"))]
     version: Annotated[int, Field(strict=True, ge=1)]
     title: Text

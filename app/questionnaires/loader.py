@@ -124,6 +124,9 @@ def _message(error: dict, loc: tuple, name: str) -> str:
         return f"{name} is missing or empty"
     if kind == "too_short":
         return f"{name} must not be empty"
+    if kind in ("string_too_long", "too_long"):
+        unit = "characters long" if isinstance(given, str) else "entries"
+        return f"{name} must be at most {ctx.get('max_length')} {unit}"
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1])
         allowed = ", ".join(sorted(parent.model_fields)) if parent else ""
