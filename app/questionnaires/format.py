@@ -47,12 +47,20 @@ def problem(message: str) -> PydanticCustomError:
     return PydanticCustomError("maps", message.replace("{", "{{").replace("}", "}}"))
 
 
-def raise_problems(title: str, found: list[tuple[tuple, str]]) -> None:
+def raise_problems(found: list[tuple[tuple, str]]) -> None:
     """Report every (place, message) found, each at its own place below the one validated."""
     if found:
-        raise ValidationError.from_exception_data(title, [
+        raise ValidationError.from_exception_data("definition", [
             InitErrorDetails(type=problem(message), loc=loc, input=None)
             for loc, message in found])
+
+
+def _repeated(values: list) -> list[tuple[int, int]]:
+    """(position, position of its first appearance) for each value that appeared before."""
+    first: dict = {}
+    for index, value in enumerate(values):
+        first.setdefault(value, index)
+    return [(index, first[value]) for index, value in enumerate(values) if first[value] != index]
 
 
 # --- Values ----------------------------------------------------------------------------------
@@ -75,7 +83,6 @@ def _scalar(*, booleans: bool):
     return check
 
 
-SCALAR_SCHEMA = {"type": ["string", "number"]}
 # An option's value: a number for scored options, a word (or number) for missing ones.
 # Answers are stored as the option's value, in at most 32 characters (app/models.py).
 OptionValue = Annotated[str, BeforeValidator(_scalar(booleans=False),
@@ -174,17 +181,12 @@ class ScaleSpec(Spec):
     @model_validator(mode="after")
     def options_make_a_scale(self):
         found = []
-        for field in ("value", "label"):
-            seen: dict[str, int] = {}
-            for index, option in enumerate(self.options):
-                key = getattr(option, field)
-                if field == "label":
-                    key = key.casefold()
-                if key in seen:
-                    found.append((("options", index),
-                                  f"option {field} '{getattr(option, field)}' is used twice "
-                                  f"(options {seen[key] + 1} and {index + 1})"))
-                seen.setdefault(key, index)
+        for field, keys in (("value", [o.value for o in self.options]),
+                            ("label", [o.label.casefold() for o in self.options])):
+            found.extend((("options", index),
+                          f"option {field} '{getattr(self.options[index], field)}' is used "
+                          f"twice (options {first + 1} and {index + 1})")
+                         for index, first in _repeated(keys))
         numbers = [o.number for o in self.options if not o.missing]
         if found:
             pass  # order and spacing mean nothing until each value is there once
@@ -194,7 +196,7 @@ class ScaleSpec(Spec):
             found.append(((), "scored options must be listed from lowest to highest value"))
         else:
             found.extend(((), message) for message in _spacing_problems(numbers))
-        raise_problems("scale", found)
+        raise_problems(found)
         return self
 
     @property
@@ -253,9 +255,8 @@ class BandsSpec(Spec):
             found.append(((), "levels must be listed from the highest min to the lowest"))
         for field in ("min", "label"):
             values = [getattr(level, field) for level in self.levels]
-            for index, value in enumerate(values):
-                if value in values[:index]:
-                    found.append((("levels", index), f"two levels have the {field} {value}"))
+            found.extend((("levels", index), f"two levels have the {field} {values[index]}")
+                         for index, _ in _repeated(values))
         if self.basis in ("mean", "total") and self.scale is None:
             found.append(((), f"basis '{self.basis}' needs the 'scale' its numbers are on"))
         if self.basis == "total" and self.missing is None:
@@ -267,7 +268,7 @@ class BandsSpec(Spec):
         if self.max_missing_share is not None and self.missing != "prorate":
             found.append((("max_missing_share",), "'max_missing_share' is only for basis "
                                                   "'total' with missing: prorate"))
-        raise_problems("bands", found)
+        raise_problems(found)
         return self
 
 
@@ -341,7 +342,7 @@ class ItemSpec(Spec):
                 if vocabulary[name] is not None and value not in vocabulary[name]:
                     found.append(((name,), f"unknown value '{value}' for tag '{name}' "
                                            f"(allowed: {', '.join(vocabulary[name])})"))
-        raise_problems("tags", found)
+        raise_problems(found)
         return tags
 
 
@@ -402,7 +403,7 @@ class DefinitionSpec(Spec):
     @field_validator("bands")
     @classmethod
     def bands_fit_their_scale(cls, bands: BandsSpec | None, info: ValidationInfo):
-        raise_problems("bands", _scale_problems(bands, _context(info).get("scales")))
+        raise_problems(_scale_problems(bands, _context(info).get("scales")))
         return bands
 
     @field_validator("tag_bands")
@@ -419,7 +420,7 @@ class DefinitionSpec(Spec):
                 found.append(((tag,), f"tag '{tag}' is not in tag_vocabulary"))
             found.extend(((tag, *loc), message)
                          for loc, message in _scale_problems(bands, context.get("scales")))
-        raise_problems("tag_bands", found)
+        raise_problems(found)
         return tag_bands
 
     @model_validator(mode="after")
@@ -443,7 +444,7 @@ class DefinitionSpec(Spec):
             where = ("tag_bands", tag) if tag in (self.tag_bands or {}) else ("bands",)
             found.extend(((*where, *loc), message)
                          for loc, message in _total_problems(bands, self.scales, groups))
-        raise_problems("definition", found)
+        raise_problems(found)
         return self
 
 
