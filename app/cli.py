@@ -22,6 +22,21 @@ def _settings():
     return Settings()
 
 
+def _catalogue(settings=None):
+    """The installed questionnaires (built in and MAPS_QUESTIONNAIRE_DIRS); an invalid file
+    is reported, every error with its line, and the command stops."""
+    from app.questionnaires.loader import InvalidQuestionnaire, load_catalogue
+
+    try:
+        return load_catalogue((settings or _settings()).questionnaire_dirs)
+    except InvalidQuestionnaire as exc:
+        for error in exc.errors:
+            typer.echo(str(error), err=True)
+        typer.echo("Correct these questionnaire files (or MAPS_QUESTIONNAIRE_DIRS) first.",
+                   err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def migrate() -> None:
     """Apply the database migrations."""
@@ -45,6 +60,7 @@ def serve(
     settings = _settings()
     from app.db import migrate as run
 
+    _catalogue(settings)  # an invalid file is reported here, not from inside the server
     run(settings.db_url)
     if demo:
         _load_demo(settings, reset=False)
@@ -81,9 +97,9 @@ def _load_demo(settings, *, reset: bool) -> None:
 
     from app import demo as demo_data
     from app.db import make_engine
-    from app.questionnaires.loader import load_catalogue
     from app.services.accounts import hash_password
 
+    catalogue = _catalogue(settings)
     engine = make_engine(settings.db_url)
     with Session(engine) as session:
         if reset:
@@ -92,7 +108,7 @@ def _load_demo(settings, *, reset: bool) -> None:
             typer.echo("The database already has data; demo data not loaded "
                        "(use `maps demo --reset` to rebuild it).")
             return
-        links = demo_data.load(session, load_catalogue(), password_hash=hash_password(
+        links = demo_data.load(session, catalogue, password_hash=hash_password(
             settings, demo_data.DEMO_PASSWORD))
     engine.dispose()
     lines = ["Demo data loaded: Northshire County Council (demo) and its partnerships.",
@@ -123,12 +139,11 @@ def rescore() -> None:
 
     from app.db import make_engine
     from app.models import AssessmentRound, RoundStatus
-    from app.questionnaires.loader import load_catalogue
     from app.services import results
 
     settings = _settings()
     engine = make_engine(settings.db_url)
-    catalogue = load_catalogue()
+    catalogue = _catalogue(settings)
     with Session(engine) as session:
         closed = session.exec(select(AssessmentRound).where(
             AssessmentRound.status == RoundStatus.closed)).all()
@@ -157,6 +172,69 @@ def questionnaire_validate(files: Annotated[list[Path], typer.Argument(help="YAM
     raise typer.Exit(1 if failed else 0)
 
 
+@questionnaire_app.command("list")
+def questionnaire_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON")] = False,
+):
+    """List every instrument: its key, versions, title and where each version came from
+    (built in, a file in MAPS_QUESTIONNAIRE_DIRS, or uploaded in the web app)."""
+    by_key: dict[str, list[dict]] = {}
+    for version in _every_version():
+        by_key.setdefault(version["key"], []).append(version)
+    listed = [{"key": key, "title": found[0]["title"], "versions": found}
+              for key, found in by_key.items()]
+    if as_json:
+        typer.echo(json.dumps(listed, indent=2, ensure_ascii=False))
+        return
+    for instrument in listed:
+        typer.echo(f"{instrument['key']}  {instrument['title']}")
+        for v in instrument["versions"]:
+            typer.echo(f"    version {v['version']}: {v['origin']} ({v['items']} items)")
+
+
+def _every_version() -> list[dict]:
+    """Each installed version, and those uploaded in the web app when the database can be
+    read (there is none yet, or it is not migrated: a note says so)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+    from sqlmodel import Session
+
+    from app.db import make_engine
+    from app.services import questionnaires
+
+    settings = _settings()
+    catalogue = _catalogue(settings)
+    listed = [questionnaires.Listed(i, None, None, 0) for i in catalogue.instruments()]
+    url = make_url(settings.db_url)
+    # No SQLite file yet: nothing has been uploaded (and listing must not create one).
+    if url.get_backend_name() != "sqlite" or not url.database or Path(url.database).exists():
+        engine = make_engine(settings.db_url)
+        try:
+            with Session(engine) as session:
+                listed = questionnaires.listing(session, organisation_id=None,
+                                                catalogue=catalogue, every_organisation=True)
+        except DBAPIError:
+            typer.echo(f"Uploaded questionnaires are not listed: the database "
+                       f"({_safe_url(settings.db_url)}) cannot be read. Run `maps migrate`?",
+                       err=True)
+        finally:
+            engine.dispose()
+    return [{"key": x.instrument.key, "version": x.instrument.version,
+             "title": x.instrument.questionnaire.title,
+             "origin": x.instrument.origin if x.upload is None else
+             f"uploaded for {x.organisation}" if x.organisation else "uploaded site-wide",
+             "items": len(x.instrument.questionnaire.items), "sha256": x.instrument.sha256}
+            for x in listed]
+
+
+@questionnaire_app.command("schema")
+def questionnaire_schema():
+    """Print the JSON Schema of the definition format (docs/questionnaire.schema.json)."""
+    from app.questionnaires.format import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
 @questionnaire_app.command("show")
 def questionnaire_show(
     key: str,
@@ -164,9 +242,7 @@ def questionnaire_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the definition as JSON")] = False,
 ):
     """Print a questionnaire definition with every item's tags."""
-    from app.questionnaires.loader import load_catalogue
-
-    q = load_catalogue().get(key, version)
+    q = _catalogue().get(key, version)
     if q is None:
         typer.echo(f"No questionnaire '{key}'" + (f" version {version}" if version else ""),
                    err=True)
@@ -184,14 +260,22 @@ def questionnaire_show(
 
 
 def _questionnaire_ref(ref: str):
-    """KEY or KEY@VERSION, from the installed questionnaires."""
-    from app.questionnaires.loader import load_catalogue
+    """KEY or KEY@VERSION, from the installed questionnaires, or a definition file (to try
+    one out before installing it)."""
+    if ref.endswith((".yaml", ".yml")):
+        from app.questionnaires.loader import InvalidQuestionnaire, load_file
 
+        try:
+            return load_file(ref)
+        except InvalidQuestionnaire as exc:
+            for error in exc.errors:
+                typer.echo(str(error), err=True)
+            raise typer.Exit(2) from None
     key, _, version = ref.partition("@")
     if version and not version.isdigit():
         typer.echo(f"Version in '{ref}' must be a number, e.g. {key}@1", err=True)
         raise typer.Exit(2)
-    q = load_catalogue().get(key, int(version) if version else None)
+    q = _catalogue().get(key, int(version) if version else None)
     if q is None:
         typer.echo(f"No questionnaire '{ref}' is installed", err=True)
         raise typer.Exit(2)
@@ -221,7 +305,8 @@ def _answers_file(path: Path):
 @app.command()
 def score(
     file: Annotated[Path, typer.Argument(help='JSON file: {"respondents": [...]}')],
-    questionnaire: Annotated[str, typer.Option(help="KEY or KEY@VERSION")] = "multi-agency-working",
+    questionnaire: Annotated[str, typer.Option(
+        help="KEY, KEY@VERSION or a definition file (.yaml)")] = "multi-agency-working",
     anonymity_threshold: Annotated[int, typer.Option(min=1)] = 3,
     agencies: Annotated[int | None, typer.Option(help="Agencies in the partnership")] = None,
 ):
@@ -251,7 +336,8 @@ def report(
         metavar="ROUND_ID|FILE",
         help='A round id, or with --questionnaire a JSON file: {"respondents": [...]}')],
     questionnaire: Annotated[str | None, typer.Option(
-        help="KEY or KEY@VERSION: read SOURCE as an answers file (the format of maps score)")
+        help="KEY, KEY@VERSION or a definition file (.yaml): read SOURCE as an answers file "
+             "(the format of maps score)")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the PDF here")] = None,
     html: Annotated[Path | None, typer.Option(help="Write the report as one HTML file")] = None,
@@ -287,17 +373,23 @@ def _round_context(round_id: int):
 
     from app.db import make_engine
     from app.models import AssessmentRound
-    from app.questionnaires.loader import load_catalogue
     from app.services import results
+    from app.services.responses import ResponseError
 
-    engine = make_engine(_settings().db_url)
+    settings = _settings()
+    catalogue = _catalogue(settings)
+    engine = make_engine(settings.db_url)
     try:
         with Session(engine) as session:
             round_ = session.get(AssessmentRound, round_id)
             if round_ is None:
                 typer.echo(f"There is no round {round_id} in this database.", err=True)
                 raise typer.Exit(2)
-            return results.report_context(session, round_, load_catalogue())
+            try:
+                return results.report_context(session, round_, catalogue)
+            except ResponseError as exc:  # its questionnaire is neither kept nor installed
+                typer.echo(f"{exc.heading}. {exc.message}", err=True)
+                raise typer.Exit(2) from None
     finally:
         engine.dispose()
 

@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=8, ge=1, description="How long a sign-in lasts")
     max_request_bytes: int = Field(default=5_000_000, ge=10_000, description="Largest request")
     api_docs: bool = Field(default=False, description="Serve /api/docs to signed-in users")
+    questionnaire_dirs_value: str = Field(
+        default="", alias="MAPS_QUESTIONNAIRE_DIRS",
+        description="More directories of questionnaire *.yaml files, separated by os.pathsep")
+
+    @property
+    def questionnaire_dirs(self) -> list[Path]:
+        """The directories of MAPS_QUESTIONNAIRE_DIRS, separated as on PATH."""
+        return [Path(part).expanduser()
+                for part in self.questionnaire_dirs_value.split(os.pathsep) if part.strip()]
 
     @property
     def db_url(self) -> str:

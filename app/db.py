@@ -80,11 +80,12 @@ def _summarise_closed_rounds(engine: Engine) -> None:
     """Round summaries are scores, which SQL in a migration cannot compute: after upgrading,
     make those that are missing (rounds closed before 0003 kept them, or after a downgrade),
     so comparisons show every closed round."""
+    from app.config import Settings
     from app.questionnaires.loader import load_catalogue
     from app.services.results import summarise_missing
 
     with Session(engine) as session:
-        summarise_missing(session, load_catalogue())
+        summarise_missing(session, load_catalogue(Settings().questionnaire_dirs))
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlmodel import Session, SQLModel, delete, select
+from sqlmodel import Session, SQLModel, delete, select, update
 
 from app.models import (
     Agency,
@@ -20,7 +20,7 @@ from app.models import (
     User,
 )
 from app.questionnaires.schema import DONT_KNOW, Item
-from app.services import results
+from app.services import questionnaires, results
 from app.services.responses import invite
 
 SEED = 20070701
@@ -261,6 +261,9 @@ def load(session: Session, catalogue, *, today: datetime | None = None,
         if index == 0:
             invites = _open_round(session, rng, partnership, agencies, questionnaire, today)
     session.flush()
+    # Every demo round keeps its definition, as a round opened in the app does.
+    kept = questionnaires.keep_text(session, instrument=catalogue.instrument(QUESTIONNAIRE))
+    session.exec(update(AssessmentRound).values(questionnaire_sha256=kept))
     for round_ in session.exec(select(AssessmentRound).where(
             AssessmentRound.status == RoundStatus.closed)):
         results.summarise(session, round_, catalogue)

@@ -25,6 +25,7 @@ from app.web import (
     errors,
     pages,
     partnerships,
+    questionnaires,
     respond,
     results,
     rounds,
@@ -53,11 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   openapi_url=OPENAPI_URL)
     app.state.settings = settings
     app.state.engine = make_engine(settings.db_url)
-    app.state.catalogue = load_catalogue()
+    app.state.catalogue = load_catalogue(settings.questionnaire_dirs)
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
     for module in (pages, respond, auth, admin, partnerships, rounds, compare, results,
-                   action_plans):
+                   action_plans, questionnaires):
         app.include_router(module.router)
     if settings.api_docs:
         _serve_api_docs(app)

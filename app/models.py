@@ -1,6 +1,6 @@
 """Database tables: organisations, partnerships and their agencies, rounds, respondents, answers,
-users, what accounts need (sessions, sign-in attempts, password links, the audit log), and action
-plans."""
+users, what accounts need (sessions, sign-in attempts, password links, the audit log), action
+plans, and questionnaire definitions (uploaded ones, and the texts rounds keep)."""
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -72,14 +72,44 @@ class Agency(SQLModel, table=True):
     sector: Sector = Field(sa_type=String(20))
 
 
+class DefinitionText(SQLModel, table=True):
+    """The YAML text of a questionnaire definition, under its SHA-256. A round keeps the text
+    it was opened with, so it displays and scores the same whatever later happens to the file."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    text: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UploadedQuestionnaire(SQLModel, table=True):
+    """A definition uploaded in the web app, offered for the new rounds of one organisation,
+    or of every organisation when published site-wide (organisation_id None)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id",
+                                        index=True)
+    key: str = Field(max_length=100)
+    version: int
+    title: str = Field(max_length=200)
+    sha256: str = Field(foreign_key="definitiontext.sha256", max_length=64)
+    filename: str = Field(default="", max_length=200)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)
+
+
 class AssessmentRound(SQLModel, table=True):
-    """A partnership's self-audit at one point in time, pinned to one questionnaire version."""
+    """A partnership's self-audit at one point in time, pinned to one questionnaire version,
+    whose text it keeps (questionnaire_sha256) from when it opened."""
 
     id: int | None = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     title: str = Field(max_length=200)
     questionnaire_key: str = Field(max_length=100)
     questionnaire_version: int
+    # A DefinitionText's hash. Not a foreign key: SQLite can add or drop a column that is one
+    # only by rebuilding the table, which the tables that refer to rounds do not allow.
+    # Texts are never deleted.
+    questionnaire_sha256: str | None = Field(default=None, max_length=64)
     opens_at: datetime
     closes_at: datetime
     status: RoundStatus = Field(default=RoundStatus.draft, sa_type=String(10))

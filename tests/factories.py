@@ -1,7 +1,9 @@
 """Plain functions that make rows for tests, each taking overrides."""
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from sqlmodel import Session
@@ -15,8 +17,11 @@ from app.models import (
     Role,
     RoundStatus,
     Sector,
+    UploadedQuestionnaire,
     User,
 )
+from app.questionnaires.loader import Catalogue
+from app.services.questionnaires import upload
 from app.services.responses import invite
 
 PASSWORD = "correct horse battery staple"
@@ -86,3 +91,18 @@ def make_user(session: Session, organisation: Organisation | None = None, *,
                      for p in coordinates])
     session.commit()
     return user
+
+
+LOCAL_DEFINITION = (Path(__file__).parent / "data" / "local-partnership-check.yaml").read_text()
+
+
+def make_upload(session: Session, organisation: Organisation | None, uploaded_by: User, *,
+                title: str = "Local partnership check", key: str = "local-partnership-check",
+                version: int = 1) -> UploadedQuestionnaire:
+    """The small example instrument uploaded for an organisation (None: site-wide)."""
+    text = (LOCAL_DEFINITION
+            .replace("title: Local partnership check", f"title: {json.dumps(title)}")
+            .replace("key: local-partnership-check", f"key: {key}")
+            .replace("version: 1", f"version: {version}"))
+    return upload(session, text=text, filename=f"{key}.yaml", organisation=organisation,
+                  uploaded_by=uploaded_by, catalogue=Catalogue([]))

@@ -11,7 +11,14 @@ from sqlmodel import select
 
 from app.models import ActionItem, Agency, Role
 from tests.conftest import FormClient, sign_in
-from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
+from tests.factories import (
+    make_invite,
+    make_organisation,
+    make_partnership,
+    make_round,
+    make_upload,
+    make_user,
+)
 
 EVERYONE = "everyone"  # no account needed
 ANY_USER = {"site_admin", "org_admin", "coordinator", "other_coordinator"}
@@ -86,9 +93,15 @@ ALLOWED = {
     ("GET", "/compare/partnerships.xlsx"): {"org_admin"},
     ("GET", "/compare/answers.csv"): {"org_admin"},
     ("GET", "/api/compare"): {"org_admin"},
+    ("GET", "/questionnaires"): ADMINS,
+    ("POST", "/questionnaires"): ADMINS,
+    ("GET", "/questionnaires/{upload_id}"): ADMINS,
+    # A site admin removes only what is published site-wide, not an organisation's own.
+    ("POST", "/questionnaires/{upload_id}/remove"): {"org_admin"},
 }
 # Run last, in this order: they change what the other checks rely on.
 LAST = ["/rounds/{round_id}/plan/actions/{action_id}/remove",
+        "/questionnaires/{upload_id}/remove",
         "/rounds/{round_id}/invites/{respondent_id}/reissue",
         "/rounds/{round_id}/invites/{respondent_id}/revoke",
         "/rounds/{round_id}/invites/{respondent_id}/reopen",
@@ -128,13 +141,14 @@ def build_org(session, core, prefix: str, org_name: str) -> tuple[Org, dict]:
     action = ActionItem(round_id=round_.id, position=1, text=f"{prefix} Secret Action")
     session.add(action)
     session.flush()
+    upload = make_upload(session, org, admin, title=f"{prefix} Secret Questionnaire")
     ids = {"organisation_id": org.id, "partnership_id": partnership.id, "agency_id": agency.id,
            "round_id": round_.id, "respondent_id": respondent.id, "user_id": coordinator.id,
            "token": token, "section_id": core.sections[0].id, "action_id": action.id,
-           "account_id": leaver.id}
+           "account_id": leaver.id, "upload_id": upload.id}
     secrets = [org_name, partnership.name, second.name, agency.name, round_.title,
                respondent.name, respondent.email, admin.email, coordinator.email, other.email,
-               leaver.email, action.text]
+               leaver.email, action.text, upload.title]
     users = {"org_admin": admin, "coordinator": coordinator, "other_coordinator": other}
     return Org(ids, secrets), users
 

@@ -55,21 +55,27 @@ def test_valid_definition_loads():
     assert q.item("first").score("dk") is None
 
 
+# The line is that of the field at fault (of the item, when a field is missing).
 @pytest.mark.parametrize("change, expected, line", [
-    (("scale: yn\n        tags", "scale: nope\n        tags"), "unknown scale 'nope'", 16),
+    (("scale: yn\n        tags", "scale: nope\n        tags"), "unknown scale 'nope'", 18),
     (("id: second", "id: first"), "duplicate item id", 21),
-    (("tags: {theme: a}", "tags: {colour: a}"), "unknown tag 'colour'", 16),
-    (("tags: {theme: a}", "tags: {theme: z}"), "unknown value 'z' for tag 'theme'", 16),
-    (("text: First statement.", "text: ''"), "'text' is missing or empty", 16),
-    (("source: Local\n      - id", "source: ''\n      - id"), "'source' is missing or empty", 16),
+    (("tags: {theme: a}", "tags: {colour: a}"), "unknown tag 'colour'", 19),
+    (("tags: {theme: a}", "tags: {theme: z}"), "unknown value 'z' for tag 'theme'", 19),
+    (("text: First statement.", "text: ''"), "'text' is missing or empty", 17),
+    (("        text: First statement.\n", ""), "'text' is missing", 16),
+    (("source: Local\n      - id", "source: ''\n      - id"), "'source' is missing or empty", 20),
     (("scale: yn\n        source", "scale: yn\n        reverse: yes-please\n        source"),
-     "'reverse' must be true or false", 21),
-    (("        tags: {theme: a}\n", "        tagz: {theme: a}\n"), "unknown field 'tagz'", 16),
-    (("id: first", "id: First-Item"), "id must be lowercase", 16),
-    (("version: 1", "version: one"), "'version' must be a whole number", 1),
-    (("key: tiny", "key: Tiny Key"), "key 'Tiny Key' must be lowercase", 1),
-    ((YES, "{value: 0, label: \"Yes\"}"), "option value '0' is used twice", 6),
-    ((YES, "{value: -1, label: \"Yes\"}"), "lowest to highest", 6),
+     "'reverse' must be true or false, not 'yes-please'", 24),
+    (("        tags: {theme: a}\n", "        tagz: {theme: a}\n"),
+     "unknown field 'tagz' in an item (allowed: help, id, reverse, scale, source, tags, text)",
+     19),
+    (("id: first", "id: First-Item"), "'id' must be lowercase letters, digits and '_'", 16),
+    (("version: 1", "version: one"), "'version' must be a whole number, not 'one'", 2),
+    (("version: 1", "version: 0"), "'version' must be at least 1, not 0", 2),
+    (("key: tiny", "key: Tiny Key"), "'key' must be lowercase letters, digits and hyphens", 1),
+    ((YES, "{value: 0, label: \"Yes\"}"), "scale 'yn': option value '0' is used twice", 8),
+    ((YES, "{value: -1, label: \"Yes\"}"), "scale 'yn': scored options must be listed from "
+                                         "lowest to highest", 5),
     ((YES, "{value: sure, label: \"Yes\"}"), "scored options need numbers", 8),
     (("id: one", "id: one\n    items: []\n  - id: one"), "duplicate section id 'one'", 15),
 ])
@@ -77,7 +83,7 @@ def test_each_kind_of_error_is_reported_with_its_place(change, expected, line):
     old, new = change
     assert old in VALID
     errors = errors_of(VALID.replace(old, new, 1))
-    matching = [e for e in errors if expected in e.message]
+    matching = [e for e in errors if expected in str(e)]
     assert matching, [str(e) for e in errors]
     assert matching[0].line == line
     assert matching[0].file == "bad.yaml"
@@ -182,7 +188,7 @@ def test_cli_validate_lists_every_error_and_exits_1(tmp_path):
                    .replace("id: second", "id: first"))
     result = runner.invoke(cli, ["questionnaire", "validate", str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}:16: item first: unknown scale 'nope'" in result.output
+    assert f"{bad}:18: item first: unknown scale 'nope'" in result.output
     assert "duplicate item id" in result.output
 
 
@@ -208,7 +214,7 @@ def test_catalogue_keeps_old_versions(tmp_path):
     (tmp_path / "v1.yaml").write_text(VALID)
     (tmp_path / "v2.yaml").write_text(VALID.replace("version: 1", "version: 2")
                                       .replace("Second statement.", "Second, reworded."))
-    catalogue = load_catalogue(tmp_path)
+    catalogue = load_catalogue([tmp_path], builtin=False)
     assert catalogue.get("tiny").version == 2
     assert catalogue.get("tiny", 1).item("second").text == "Second statement."
 
@@ -217,4 +223,144 @@ def test_catalogue_refuses_two_files_with_the_same_version(tmp_path):
     (tmp_path / "a.yaml").write_text(VALID)
     (tmp_path / "b.yaml").write_text(VALID)
     with pytest.raises(InvalidQuestionnaire, match="tiny@1 is already defined"):
-        load_catalogue(tmp_path)
+        load_catalogue([tmp_path], builtin=False)
+
+
+# --- What the validator catches beyond the shape of the file ---------------------------------
+
+LOCAL = (DATA / "local-partnership-check.yaml").read_text()
+CORE = (HERE / "multi-agency-working.yaml").read_text()
+LEVELS = "    - {label: strength, min: 3.5}\n    - {label: borderline, min: 2.5}\n" \
+         "    - {label: concern, min: 1}\n"
+
+
+def _with_levels(*levels: str) -> str:
+    return LOCAL.replace(LEVELS, "".join(f"    - {{{level}}}\n" for level in levels))
+
+
+@pytest.mark.parametrize("text, expected, line", [
+    # YAML keeps the last of two equal keys silently; a definition must not.
+    (LOCAL.replace("  scale: four_point\n  levels", "  scale: five\n  scale: four_point\n"
+                                                   "  levels"),
+     "key 'scale' is written twice (also on line 18): remove one of them", 19),
+    # 75/50/0 on a 1-4 mean: every factor would be "concern".
+    (_with_levels("label: strength, min: 75", "label: borderline, min: 50",
+                  "label: concern, min: 0"),
+     "bands: level 'strength' has min 75, above the highest possible mean on 'four_point' (4)",
+     20),
+    (_with_levels("label: strength, min: 3.5", "label: borderline, min: 1",
+                  "label: concern, min: 0"),
+     "bands: level 'borderline' has min 1, at or below the lowest possible mean", 21),
+    (LOCAL.replace("basis: mean\n  scale: four_point\n", "basis: score\n").replace(
+        "min: 3.5", "min: 350"), "above the highest possible score (100)", 19),
+    (_with_levels("label: strength, min: 3.5", "label: strength, min: 2"),
+     "bands: two levels have the label strength", 21),
+    (LOCAL.replace("      - {value: 2, label: A little}\n", ""),
+     "scale 'four_point': scored values 1, 3, 4 are not evenly spaced: there is a gap "
+     "between 1 and 3", 8),
+    (LOCAL.replace("label: A little}", "label: Mostly}"),
+     "scale 'four_point': option label 'Mostly' is used twice (options 2 and 3)", 12),
+    (LOCAL.replace("{value: 4,", "{value: .inf,"),
+     "scale 'four_point': option 'Completely' needs a finite number, not inf", 13),
+    (LOCAL.replace("basis: mean", "basis: total"),
+     "bands: basis 'total' needs 'missing': 'prorate'", 16),
+    (LOCAL + "tag_bands:\n  theme: {levels: [{label: a, min: 1}]}\n",
+     "tag_bands 'theme': tag 'theme' gets no scores, so it has no bands", 46),
+    (LOCAL.replace("basis: mean", "basis: score\n  missing: prorate"),
+     "bands: 'missing' is only for basis 'total'", 18),
+    # Answers keep the option's value in 32 characters, under an item id of at most 64.
+    (LOCAL.replace("value: na,", "value: " + "n" * 33 + ","),
+     "scale 'four_point': 'value' must be at most 32 characters long", 14),
+    (LOCAL.replace("id: papers_late", "id: p" + "x" * 64),
+     "'id' must be at most 64 characters long", 34),
+])
+def test_each_new_kind_of_error_is_reported_with_its_place(text, expected, line):
+    errors = errors_of(text)
+    matching = [e for e in errors if expected in str(e)]
+    assert matching, [str(e) for e in errors]
+    assert matching[0].line == line
+
+
+def test_total_bands_beyond_a_groups_range_are_reported():
+    # The three items total 3 to 12 on the four-point scale: a band from 13 is never reached.
+    text = _with_levels("label: strength, min: 13", "label: borderline, min: 6",
+                        "label: concern, min: 3").replace("basis: mean",
+                                                          "basis: total\n  missing: prorate")
+    messages = [str(e) for e in errors_of(text)]
+    assert messages == ["bad.yaml:21: bands: level 'strength' has min 13, above the highest "
+                        "possible total of the overall (3 items) (12)"]
+
+
+def test_a_total_is_over_one_scale():
+    text = LOCAL.replace("basis: mean", "basis: total\n  missing: prorate").replace(
+        "bands:", "  yes_no:\n    options: [{value: 0, label: 'No'}, {value: 1, label: 'Yes'}]\n"
+                  "bands:").replace("        scale: four_point\n        tags: {theme: data}",
+                                    "        scale: yes_no\n        tags: {theme: data}")
+    assert [str(e) for e in errors_of(text)] == [
+        "bad.yaml:18: bands: the overall has items on scale yes_no: a total is a sum of answers "
+        "on one scale ('four_point')"]
+
+
+def test_a_broken_scale_is_reported_once():
+    """An option without its value breaks the scale every item of the core instrument uses:
+    that one error, not one more for each item or band that refers to the scale."""
+    broken = CORE.replace("- {value: 3, label: Neither agree nor disagree}",
+                          "- {label: Neither agree nor disagree}")
+    assert [str(e) for e in errors_of(broken)] == [
+        "bad.yaml:16: scale 'agreement': 'value' is missing"]
+
+
+def test_a_broken_vocabulary_is_reported_once():
+    broken = LOCAL.replace("theme: [meetings, data]", "theme: 5")
+    assert [str(e) for e in errors_of(broken)] == [
+        "bad.yaml:24: tag_vocabulary 'theme': needs a list of allowed values, or a mapping of "
+        "value: label"]
+
+
+def test_vocabulary_labels_with_a_readable_fallback():
+    labelled = parse(LOCAL.replace("theme: [meetings, data]",
+                                   "theme: {meetings: Board meetings, data_sharing: ''}")
+                     .replace("tags: {theme: data}", "tags: {theme: data_sharing}"))
+    assert labelled.tag_vocabulary["theme"] == ("meetings", "data_sharing")
+    assert labelled.tag_label("theme", "meetings") == "Board meetings"
+    assert labelled.tag_label("theme", "data_sharing") == "Data sharing"
+    assert parse(LOCAL).tag_label("theme", "meetings") == "Meetings"
+
+
+def test_the_json_schema_is_generated_from_the_format_and_up_to_date():
+    from app.questionnaires.format import json_schema
+
+    published = json.loads((HERE.parent.parent / "docs" / "questionnaire.schema.json")
+                           .read_text())
+    assert published == json_schema(), "run: maps questionnaire schema > " \
+                                       "docs/questionnaire.schema.json"
+
+
+@pytest.mark.parametrize("path", sorted(HERE.glob("*.yaml")) + sorted(DATA.glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_the_json_schema_validates_every_shipped_file(path):
+    import jsonschema_rs
+    import yaml
+
+    validator = jsonschema_rs.validator_for(json.loads(
+        (HERE.parent.parent / "docs" / "questionnaire.schema.json").read_text()))
+    document = yaml.safe_load(path.read_text())
+    assert [e.message for e in validator.iter_errors(document)] == []
+    document["sections"][0]["items"][0]["revrese"] = True
+    assert not validator.is_valid(document)
+
+
+def test_cli_schema_prints_the_published_schema():
+    result = runner.invoke(cli, ["questionnaire", "schema"])
+    assert result.exit_code == 0
+    published = (HERE.parent.parent / "docs" / "questionnaire.schema.json").read_text()
+    assert json.loads(result.output) == json.loads(published)
+
+
+def test_catalogue_adds_directories_to_the_built_in_instruments(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(VALID)
+    catalogue = load_catalogue([tmp_path])
+    assert [i.ref for i in catalogue.instruments()] == ["multi-agency-working@1", "tiny@1"]
+    assert catalogue.instrument("tiny").origin == str(tmp_path / "tiny.yaml")
+    assert catalogue.instrument("multi-agency-working").origin == "built in"
+    assert catalogue.by_sha256(catalogue.instrument("tiny").sha256).ref == "tiny@1"

@@ -1,25 +1,32 @@
-"""Reading questionnaire YAML files, checking every rule and reporting each error with its place."""
+"""Reading questionnaire definitions: each file checked against the format (app/questionnaires/
+format.py), every error reported with its file and line, and the catalogue of instruments."""
 
-import re
+import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
-from app.questionnaires.schema import Band, Bands, Item, Option, Questionnaire, Scale, Section
+from app.questionnaires import format as spec
+from app.questionnaires.schema import (
+    Band,
+    Bands,
+    Item,
+    Option,
+    Questionnaire,
+    Scale,
+    Section,
+)
+from app.questionnaires.yaml_reader import Document, read_yaml
 
 HERE = Path(__file__).resolve().parent
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-SECTION_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+CORE_KEY = "multi-agency-working"  # the default choice when a round is opened
 MAX_FILE_BYTES = 2_000_000
-
-TOP_FIELDS = {"key", "version", "title", "description", "source", "scales", "bands",
-              "tag_vocabulary", "sections"}
-SECTION_FIELDS = {"id", "title", "intro", "optional", "items"}
-ITEM_FIELDS = {"id", "text", "help", "scale", "reverse", "tags", "source"}
-OPTION_FIELDS = {"value", "label", "missing"}
+BUILT_IN = "built in"  # the origin of the instruments shipped in this directory
 
 
 @dataclass(frozen=True)
@@ -40,362 +47,293 @@ class InvalidQuestionnaire(Exception):
         super().__init__("\n".join(str(e) for e in errors))
 
 
-class _Mapping(dict):
-    line: int | None = None
-
-
-class _LineLoader(yaml.SafeLoader):
-    """Keeps the line each mapping starts on, so errors can point into the file."""
-
-    def compose_node(self, parent, index):
-        # An alias re-uses a value by reference, so a few lines of them can stand for billions
-        # of values (the "billion laughs"); a definition has no need of them.
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed: write each value out",
-                self.peek_event().start_mark)
-        return super().compose_node(parent, index)
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
-    mapping = _Mapping(loader.construct_mapping(node, deep=True))
-    mapping.line = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _line(value: Any) -> int | None:
-    return getattr(value, "line", None)
-
-
-class _Checker:
-    def __init__(self, file: str):
-        self.file = file
-        self.errors: list[DefinitionError] = []
-
-    def error(self, message: str, *, at: Any = None, item: str | None = None) -> None:
-        self.errors.append(DefinitionError(self.file, _line(at), item, message))
-
-    def text(self, mapping: dict, name: str, *, required: bool = True, item: str | None = None,
-             what: str = "") -> str:
-        value = mapping.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.error(f"{what}'{name}' is missing or empty", at=mapping, item=item)
-            return ""
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            self.error(f"{what}'{name}' must be text, not {type(value).__name__}",
-                       at=mapping, item=item)
-            return ""
-        return str(value).strip()
-
-    def unknown_fields(self, mapping: dict, allowed: set[str], what: str,
-                       item: str | None = None) -> None:
-        for name in mapping:
-            if name not in allowed:
-                self.error(f"unknown field '{name}' in {what} (allowed: "
-                           f"{', '.join(sorted(allowed))})", at=mapping, item=item)
-
-
 def parse(text: str, file: str = "<string>") -> Questionnaire:
     """Build a questionnaire from YAML text, or raise InvalidQuestionnaire listing every error."""
-    check = _Checker(file)
+    def fail(message: str, line: int | None = None) -> InvalidQuestionnaire:
+        return InvalidQuestionnaire([DefinitionError(file, line, None, message)])
+
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
-        check.error(f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB")
-        raise InvalidQuestionnaire(check.errors)
+        raise fail(f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB")
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+        document = read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
-        check.errors.append(DefinitionError(file, line, None, f"not valid YAML: {problem}"))
-        raise InvalidQuestionnaire(check.errors) from None
+        raise fail(f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
     except RecursionError:
-        check.error("not valid YAML: nested too deeply")
-        raise InvalidQuestionnaire(check.errors) from None
-    if not isinstance(doc, dict):
-        check.error("the file must be a mapping with key, version, title, scales and sections")
-        raise InvalidQuestionnaire(check.errors)
-    questionnaire = _build(doc, check)
-    if check.errors:
-        raise InvalidQuestionnaire(check.errors)
-    return questionnaire
+        raise fail("not valid YAML: nested too deeply") from None
+    if not isinstance(document.data, dict):
+        raise fail("the file must be a mapping with key, version, title, scales and sections")
+    errors = [DefinitionError(file, line, None, message)
+              for line, message in document.duplicates]
+    try:
+        validated = spec.validate_definition(document.data)
+    except ValidationError as exc:
+        errors += [_error(file, document, e) for e in exc.errors(include_url=False)]
+        validated = None
+    if errors:
+        raise InvalidQuestionnaire(sorted(errors, key=lambda e: e.line or 0))
+    return _build(validated)
 
 
 def load_file(path: str | Path) -> Questionnaire:
-    path = Path(path)
+    return parse(read_text(path), str(path))
+
+
+def read_text(path: str | Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidQuestionnaire([DefinitionError(str(path), None, None,
                                                     f"cannot read file: {exc}")]) from None
-    return parse(text, str(path))
 
 
-def _build(doc: dict, check: _Checker) -> Questionnaire:
-    check.unknown_fields(doc, TOP_FIELDS, "the definition")
-    key = check.text(doc, "key")
-    if key and not KEY_RE.match(key):
-        check.error(f"key '{key}' must be lowercase letters, digits and hyphens", at=doc)
-    version = doc.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        check.error(f"'version' must be a whole number from 1 up, not {version!r}", at=doc)
-        version = 0
-    title = check.text(doc, "title")
-    scales = _scales(doc.get("scales"), doc, check)
-    bands = _bands(doc.get("bands"), scales, check)
-    vocabulary = _vocabulary(doc.get("tag_vocabulary"), check)
-    sections = _sections(doc.get("sections"), doc, scales, vocabulary, check)
+# --- Errors, in words and with their line ----------------------------------------------------
+
+KINDS = {str: "text", bool: "true or false", int: "a whole number", float: "a number",
+         list: "a list", dict: "a mapping", type(None): "empty"}
+EXPECTED = {
+    "string_type": "text", "bool_type": "true or false", "int_type": "a whole number",
+    "int_from_float": "a whole number", "float_type": "a number", "dict_type": "a mapping",
+    "model_type": "a mapping", "model_attributes_type": "a mapping", "list_type": "a list",
+    "finite_number": "a finite number",
+}
+
+
+NAMED = {"scales": "scale", "tag_vocabulary": "tag_vocabulary", "tag_bands": "tag_bands"}
+
+
+def _error(file: str, document: Document, error: dict) -> DefinitionError:
+    loc = tuple(step for step in error["loc"] if step != "[key]")
+    item, prefix = _whereabouts(document, loc)
+    name = f"'{loc[-1]}'" if loc and isinstance(loc[-1], str) else "each entry"
+    if error["type"] != "maps" and (loc == ("bands",) or (len(loc) == 2 and loc[0] in NAMED)):
+        # The error is about the named part itself: "scale 'yn' must be a mapping".
+        prefix, name = "", "'bands'" if loc == ("bands",) else f"{NAMED[loc[0]]} '{loc[1]}'"
+    return DefinitionError(file, document.line_of(loc), item,
+                           prefix + _message(error, loc, name))
+
+
+def _message(error: dict, loc: tuple, name: str) -> str:
+    kind, ctx, given = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind == "maps":
+        return error["msg"]
+    if kind == "missing":
+        return f"{name} is missing"
+    if kind == "string_too_short" or (kind == "string_type" and given is None):
+        return f"{name} is missing or empty"
+    if kind == "too_short":
+        return f"{name} must not be empty"
+    if kind in ("string_too_long", "too_long"):
+        unit = "characters long" if isinstance(given, str) else "entries"
+        return f"{name} must be at most {ctx.get('max_length')} {unit}"
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        allowed = ", ".join(sorted(parent.model_fields)) if parent else ""
+        what = parent.what if parent else "this part"
+        return f"unknown field {name} in {what} (allowed: {allowed})"
+    if kind == "string_pattern_mismatch":
+        meaning = spec.PATTERN_HELP.get(ctx.get("pattern"), f"like {ctx.get('pattern')}")
+        return f"{name} must be {meaning}, not {_shown(given)}"
+    if kind == "literal_error":
+        return f"{name} must be {ctx.get('expected')}, not {_shown(given)}"
+    if kind in ("greater_than_equal", "greater_than", "less_than"):
+        bound = {"greater_than_equal": "at least", "greater_than": "more than",
+                 "less_than": "less than"}[kind]
+        limit = ctx.get("ge", ctx.get("gt", ctx.get("lt")))
+        return f"{name} must be {bound} {limit}, not {_shown(given)}"
+    if kind in EXPECTED or kind.endswith("_parsing"):
+        expected = EXPECTED.get(kind) or EXPECTED.get(kind.replace("_parsing", "_type"), "valid")
+        return f"{name} must be {expected}, not {_shown(given)}"
+    return f"{name}: {error['msg']}"
+
+
+def _shown(value: Any) -> str:
+    """A value as the file wrote it, or the kind of thing it is when it is not a word."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str | int | float):
+        return repr(value) if isinstance(value, str) else str(value)
+    return KINDS.get(type(value), type(value).__name__)
+
+
+def _whereabouts(document: Document, loc: tuple) -> tuple[str | None, str]:
+    """The item an error is in (for "item x: ..."), else the part of the file named first."""
+    if len(loc) >= 4 and loc[0] == "sections" and loc[2] == "items":
+        item = document.at(loc[:4])
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"].strip():
+            return item["id"].strip(), ""
+        return None, f"section {loc[1] + 1}, item {loc[3] + 1}: "
+    if len(loc) >= 3 and loc[0] == "sections":
+        section = document.at(loc[:2])
+        section_id = section.get("id") if isinstance(section, dict) else None
+        return None, f"section '{section_id}': " if section_id else f"section {loc[1] + 1}: "
+    if len(loc) >= 2 and loc[0] in NAMED:
+        return None, f"{NAMED[loc[0]]} '{loc[1]}': "
+    if loc and loc[0] == "bands":
+        return None, "bands: "
+    return None, ""
+
+
+def _model_at(loc: tuple) -> type[spec.Spec] | None:
+    """The part of the format at a place in the file, for naming its allowed fields."""
+    current: Any = spec.DefinitionSpec
+    for step in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(step) if isinstance(step, str) else None
+            current = field.annotation if field else None
+        elif get_origin(current) in (list, dict):
+            current = get_args(current)[-1]
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, spec.Spec) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Through Annotated[...] and X | None to the type inside."""
+    while get_origin(annotation) is not None and get_origin(annotation) not in (list, dict):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = args[0] if args else None
+    return annotation
+
+
+# --- From the checked file to the runtime shape ----------------------------------------------
+
+def _build(definition: spec.DefinitionSpec) -> Questionnaire:
+    scales = {scale_id: Scale(id=scale_id, options=tuple(
+        Option(value=o.value, label=o.label, missing=o.missing) for o in body.options))
+        for scale_id, body in definition.scales.items()}
+    vocabulary = definition.tag_vocabulary or {}
     return Questionnaire(
-        key=key, version=version, title=title, scales=scales, sections=sections,
-        description=check.text(doc, "description", required=False),
-        source=check.text(doc, "source", required=False),
-        bands=bands, tag_vocabulary=vocabulary,
+        key=definition.key, version=definition.version, title=definition.title,
+        description=definition.description, source=definition.source, scales=scales,
+        bands=_bands(definition.bands, scales),
+        tag_bands={tag: _bands(bands, scales)
+                   for tag, bands in (definition.tag_bands or {}).items()},
+        tag_vocabulary={tag: tuple(values) for tag, values in vocabulary.items()},
+        tag_labels={tag: {v: label for v, label in values.items() if label}
+                    for tag, values in vocabulary.items()},
+        sections=tuple(Section(
+            id=section.id, title=section.title, intro=section.intro, optional=section.optional,
+            items=tuple(Item(id=item.id, text=item.text, scale=scales[item.scale],
+                             section_id=section.id, source=item.source, help=item.help,
+                             reverse=item.reverse,
+                             tags={name: tuple(values) for name, values
+                                   in (item.tags or {}).items()})
+                        for item in section.items))
+            for section in definition.sections),
     )
 
 
-def _scales(raw: Any, doc: dict, check: _Checker) -> dict[str, Scale]:
-    if not isinstance(raw, dict) or not raw:
-        check.error("'scales' must be a mapping of scale names to their options", at=doc)
-        return {}
-    scales = {}
-    for scale_id, body in raw.items():
-        where = f"scale '{scale_id}': "
-        options_raw = body.get("options") if isinstance(body, dict) else None
-        if not isinstance(options_raw, list):
-            check.error(where + "needs a list of 'options'", at=body if body else raw)
-            continue
-        if isinstance(body, dict):
-            check.unknown_fields(body, {"options"}, f"scale '{scale_id}'")
-        options, ok = [], True
-        for raw_option in options_raw:
-            if not isinstance(raw_option, dict):
-                check.error(where + "each option needs a value and a label", at=raw)
-                ok = False
-                continue
-            check.unknown_fields(raw_option, OPTION_FIELDS, f"an option of scale '{scale_id}'")
-            value = raw_option.get("value")
-            label = check.text(raw_option, "label", what=where + "option ")
-            missing = raw_option.get("missing", False) is True
-            if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
-                check.error(where + f"option '{label}' needs a value (a number, or text for a "
-                            "'missing: true' option)", at=raw_option)
-                ok = False
-                continue
-            if not missing and isinstance(value, str):
-                try:
-                    float(value)
-                except ValueError:
-                    check.error(where + f"option '{label}' has value {value!r}: scored options "
-                                "need numbers (mark don't-know options 'missing: true')",
-                                at=raw_option)
-                    ok = False
-                    continue
-            options.append(Option(value=_canonical(value), label=label, missing=missing))
-        values = [o.value for o in options]
-        for dup in sorted({v for v in values if values.count(v) > 1}):
-            check.error(where + f"option value {dup!r} is used twice", at=body)
-            ok = False
-        numbers = [o.number for o in options if not o.missing]
-        if len(numbers) < 2:
-            check.error(where + "needs at least two scored (not missing) options", at=body)
-            ok = False
-        elif numbers != sorted(numbers):
-            check.error(where + "scored options must be listed from lowest to highest value",
-                        at=body)
-            ok = False
-        if ok:
-            scales[str(scale_id)] = Scale(id=str(scale_id), options=tuple(options))
-    return scales
-
-
-def _canonical(value: str | int | float) -> str:
-    """One spelling per value, so a form posting "4" matches a YAML 4 or 4.0."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _bands(raw: Any, scales: dict[str, Scale], check: _Checker) -> Bands | None:
-    if raw is None:
+def _bands(bands: spec.BandsSpec | None, scales: dict[str, Scale]) -> Bands | None:
+    if bands is None:
         return None
-    if not isinstance(raw, dict) or not isinstance(raw.get("levels"), list) or not raw["levels"]:
-        check.error("'bands' needs a list of 'levels', each with a label and a min", at=raw)
-        return None
-    check.unknown_fields(raw, {"basis", "scale", "levels"}, "bands")
-    basis = raw.get("basis", "score")
-    scale = None
-    if basis not in ("score", "mean"):
-        check.error(f"bands: basis must be 'score' (0-100) or 'mean' (on a scale), not {basis!r}",
-                    at=raw)
-    if basis == "mean":
-        scale = scales.get(str(raw.get("scale")))
-        if scale is None:
-            check.error(f"bands: basis 'mean' needs the 'scale' its numbers are on; "
-                        f"unknown scale {raw.get('scale')!r}", at=raw)
-    levels = []
-    for level in raw["levels"]:
-        minimum = level.get("min") if isinstance(level, dict) else None
-        label = check.text(level, "label", what="bands: level ") if isinstance(level, dict) else ""
-        if not isinstance(minimum, int | float) or isinstance(minimum, bool):
-            check.error(f"bands: level '{label}' needs a numeric 'min'", at=level)
-            continue
-        levels.append(Band(label=label, min=float(minimum)))
-    if [b.min for b in levels] != sorted((b.min for b in levels), reverse=True):
-        check.error("bands: levels must be listed from the highest min to the lowest", at=raw)
-    return Bands(levels=tuple(levels), basis=basis, scale=scale)
+    return Bands(levels=tuple(Band(label=b.label, min=b.min) for b in bands.levels),
+                 basis=bands.basis, scale=scales.get(bands.scale or ""),
+                 missing=bands.missing, max_missing_share=bands.max_missing_share)
 
 
-def _vocabulary(raw: Any, check: _Checker) -> dict[str, tuple[str, ...]]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        check.error("'tag_vocabulary' must map each tag name to its allowed values", at=raw)
-        return {}
-    vocabulary = {}
-    for name, values in raw.items():
-        if not isinstance(values, list) or not values:
-            check.error(f"tag_vocabulary: '{name}' needs a list of allowed values", at=raw)
-            continue
-        vocabulary[str(name)] = tuple(_canonical(v) for v in values)
-    return vocabulary
+# --- The catalogue ---------------------------------------------------------------------------
+
+def sha256_of(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _sections(raw: Any, doc: dict, scales: dict[str, Scale],
-              vocabulary: dict[str, tuple[str, ...]], check: _Checker) -> tuple[Section, ...]:
-    if not isinstance(raw, list) or not raw:
-        check.error("'sections' must be a non-empty list", at=doc)
-        return ()
-    sections, section_ids, item_ids = [], set(), set()
-    for body in raw:
-        if not isinstance(body, dict):
-            check.error("each section must be a mapping with id, title and items", at=doc)
-            continue
-        check.unknown_fields(body, SECTION_FIELDS, "a section")
-        section_id = check.text(body, "id", what="section ")
-        if section_id and not SECTION_RE.match(section_id):
-            check.error(f"section id '{section_id}' must be lowercase letters, digits, '-' or '_'",
-                        at=body)
-        if section_id in section_ids:
-            check.error(f"duplicate section id '{section_id}'", at=body)
-        section_ids.add(section_id)
-        items_raw = body.get("items")
-        if not isinstance(items_raw, list) or not items_raw:
-            check.error(f"section '{section_id}' needs a non-empty list of items", at=body)
-            items_raw = []
-        items = []
-        for item_raw in items_raw:
-            raw_id = item_raw.get("id") if isinstance(item_raw, dict) else None
-            if not isinstance(raw_id, str | int):
-                raw_id = None  # not an id: _item says what is wrong with it
-            if raw_id is not None and raw_id in item_ids:
-                check.error("duplicate item id", at=item_raw, item=str(raw_id))
-            item_ids.add(raw_id)
-            item = _item(item_raw, section_id, scales, vocabulary, check, body)
-            if item is not None:
-                items.append(item)
-        sections.append(Section(
-            id=section_id, title=check.text(body, "title", what=f"section '{section_id}': "),
-            intro=check.text(body, "intro", required=False), items=tuple(items),
-            optional=body.get("optional", False) is True,
-        ))
-    return tuple(sections)
+@dataclass(frozen=True)
+class Instrument:
+    """A questionnaire with the text it was read from (rounds keep that text, by its hash)
+    and where it came from ("built in", a file in MAPS_QUESTIONNAIRE_DIRS, an upload)."""
+
+    questionnaire: Questionnaire
+    text: str
+    origin: str
+
+    @cached_property
+    def sha256(self) -> str:
+        return sha256_of(self.text)
+
+    @property
+    def key(self) -> str:
+        return self.questionnaire.key
+
+    @property
+    def version(self) -> int:
+        return self.questionnaire.version
+
+    @property
+    def ref(self) -> str:
+        return self.questionnaire.ref
 
 
-def _item(raw: Any, section_id: str, scales: dict[str, Scale],
-          vocabulary: dict[str, tuple[str, ...]], check: _Checker, parent: Any) -> Item | None:
-    if not isinstance(raw, dict):
-        check.error(f"section '{section_id}': each item must be a mapping", at=parent)
-        return None
-    item_id = check.text(raw, "id", what="item ")
-    label = item_id or None
-    if item_id and not ID_RE.match(item_id):
-        check.error("id must be lowercase letters, digits and '_', starting with a letter",
-                    at=raw, item=label)
-    check.unknown_fields(raw, ITEM_FIELDS, "an item", item=label)
-    text = check.text(raw, "text", item=label)
-    source = check.text(raw, "source", item=label)
-    scale_id = str(raw.get("scale", ""))
-    scale = scales.get(scale_id)
-    if scale is None:
-        check.error(f"unknown scale '{scale_id}' (defined: {', '.join(scales) or 'none'})",
-                    at=raw, item=label)
-    reverse = raw.get("reverse", False)
-    if not isinstance(reverse, bool):
-        check.error(f"'reverse' must be true or false, not {reverse!r}", at=raw, item=label)
-    tags = _tags(raw.get("tags"), vocabulary, check, raw, label)
-    if not item_id or scale is None:
-        return None
-    return Item(id=item_id, text=text, scale=scale, section_id=section_id, source=source,
-                help=check.text(raw, "help", required=False), reverse=reverse is True, tags=tags)
-
-
-def _tags(raw: Any, vocabulary: dict[str, tuple[str, ...]], check: _Checker, at: Any,
-          item: str | None) -> dict[str, tuple[str, ...]]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        check.error("'tags' must be a mapping of tag names to values", at=at, item=item)
-        return {}
-    tags = {}
-    for name, value in raw.items():
-        values = value if isinstance(value, list) else [value]
-        if any(v is None or isinstance(v, dict | list) for v in values):
-            check.error(f"tag '{name}' needs a value or a list of values", at=at, item=item)
-            continue
-        canonical = tuple(_canonical(v) for v in values)
-        if vocabulary:
-            if name not in vocabulary:
-                check.error(f"unknown tag '{name}' (declared: {', '.join(vocabulary)})",
-                            at=at, item=item)
-                continue
-            for v in canonical:
-                if v not in vocabulary[name]:
-                    check.error(f"unknown value '{v}' for tag '{name}' (allowed: "
-                                f"{', '.join(vocabulary[name])})", at=at, item=item)
-        tags[str(name)] = canonical
-    return tags
+def display_order(instrument: Instrument) -> tuple:
+    """The core instrument first (the default choice for a round), then by title; the newest
+    version first within each key."""
+    return (instrument.key != CORE_KEY, instrument.questionnaire.title.casefold(),
+            instrument.key, -instrument.version)
 
 
 class Catalogue:
-    """Every questionnaire version known to the app, looked up by key and version."""
+    """Every questionnaire version known, looked up by key and version (or text hash)."""
 
-    def __init__(self, questionnaires: list[Questionnaire]):
-        self._by_ref = {(q.key, q.version): q for q in questionnaires}
+    def __init__(self, instruments: Iterable[Instrument]):
+        self._by_ref: dict[tuple[str, int], Instrument] = {}
+        for instrument in instruments:
+            self._by_ref.setdefault((instrument.key, instrument.version), instrument)
+        self._by_sha256 = {i.sha256: i for i in self._by_ref.values()}
 
     def get(self, key: str, version: int | None = None) -> Questionnaire | None:
+        instrument = self.instrument(key, version)
+        return instrument.questionnaire if instrument else None
+
+    def instrument(self, key: str, version: int | None = None) -> Instrument | None:
         if version is None:
             versions = [v for (k, v) in self._by_ref if k == key]
             return self._by_ref[(key, max(versions))] if versions else None
         return self._by_ref.get((key, version))
 
-    def latest(self) -> list[Questionnaire]:
-        keys = sorted({k for k, _ in self._by_ref})
-        return [self.get(k) for k in keys]
+    def by_sha256(self, sha256: str) -> Instrument | None:
+        return self._by_sha256.get(sha256)
 
-    def __iter__(self):
-        return iter(self._by_ref.values())
+    def instruments(self) -> list[Instrument]:
+        """In display order: the default choice for a new round first."""
+        return sorted(self._by_ref.values(), key=display_order)
+
+    def with_instruments(self, more: Iterable[Instrument]) -> "Catalogue":
+        """This catalogue and more (which cannot replace a version already here)."""
+        return Catalogue([*self._by_ref.values(), *more])
+
+    def __iter__(self) -> Iterator[Questionnaire]:
+        return iter(i.questionnaire for i in self.instruments())
 
 
-def load_catalogue(directory: Path = HERE) -> Catalogue:
-    """Load every *.yaml in the directory; any invalid file stops start-up with all its errors."""
-    questionnaires, errors, seen = [], [], {}
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            q = load_file(path)
-        except InvalidQuestionnaire as exc:
-            errors.extend(exc.errors)
+def load_catalogue(directories: Iterable[str | Path] = (), *,
+                   builtin: bool = True) -> Catalogue:
+    """The built-in instruments and every *.yaml in the directories given (in that order);
+    any invalid file, missing directory or version defined twice stops with all the errors."""
+    instruments, errors, seen = [], [], {}
+    folders = [(HERE, BUILT_IN)] if builtin else []
+    folders += [(Path(d), None) for d in directories]
+    for folder, origin in folders:
+        if not folder.is_dir():
+            errors.append(DefinitionError(str(folder), None, None,
+                                          "not a directory (named in MAPS_QUESTIONNAIRE_DIRS)"))
             continue
-        if (q.key, q.version) in seen:
-            first = seen[q.key, q.version]
-            errors.append(DefinitionError(str(path), None, None,
-                                          f"{q.ref} is already defined in {first}"))
-            continue
-        seen[q.key, q.version] = path.name
-        questionnaires.append(q)
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                text = read_text(path)
+                questionnaire = parse(text, str(path))
+            except InvalidQuestionnaire as exc:
+                errors.extend(exc.errors)
+                continue
+            ref = (questionnaire.key, questionnaire.version)
+            if ref in seen:
+                message = f"{questionnaire.ref} is already defined in {seen[ref]}"
+                errors.append(DefinitionError(str(path), None, None, message))
+                continue
+            seen[ref] = path
+            instruments.append(Instrument(questionnaire, text, origin or str(path)))
     if errors:
         raise InvalidQuestionnaire(errors)
-    return Catalogue(questionnaires)
+    return Catalogue(instruments)

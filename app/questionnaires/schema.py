@@ -65,21 +65,42 @@ class Band:
 @dataclass(frozen=True)
 class Bands:
     """Score bands, highest first. basis "score" reads them on 0-100; basis "mean" on the
-    numbers of `scale` (so an instrument can say "4.0 and above: strength")."""
+    numbers of `scale` (so an instrument can say "4.0 and above: strength"); basis "total" on
+    a group's total: the sum of a respondent's answers on `scale` over the group's items,
+    averaged over respondents (so "127 to 175: genuine collaboration" on 35 items)."""
 
     levels: tuple[Band, ...]
     basis: str = "score"
     scale: Scale | None = None
+    # basis "total": "prorate" (scale a respondent's sum up from the items they answered,
+    # when at most max_missing_share of them are missing) or "complete" (every item needed).
+    missing: str | None = None
+    max_missing_share: float | None = None
 
     def band(self, score: float | None) -> str | None:
-        if score is None:
+        """The band of a 0-100 score; None on a total basis, which needs the group's total."""
+        if score is None or self.basis == "total":
             return None
-        value = self.scale.from_score(score) if self.basis == "mean" and self.scale else score
+        return self.level(self.scale.from_score(score) if self.basis == "mean" else score)
+
+    def level(self, value: float | None) -> str | None:
+        """The band of a number on this basis's own terms (a score, a mean or a total)."""
+        if value is None:
+            return None
         for level in self.levels:
             # Rounded so 69.99999 from float arithmetic does not fall below a band of 70.
             if round(value, 6) >= level.min:
                 return level.label
         return self.levels[-1].label if self.levels else None
+
+    def total(self, values: list[float], items: int) -> float | None:
+        """One respondent's total over a group of `items`, from the values they gave."""
+        missing = items - len(values)
+        if not values or (missing and self.missing != "prorate"):
+            return None
+        if self.max_missing_share is not None and missing / items > self.max_missing_share:
+            return None
+        return sum(values) * items / len(values)
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,13 @@ class Item:
     def score(self, value: str) -> float | None:
         return self.scale.score(value, reverse=self.reverse)
 
+    def value(self, value: str) -> float | None:
+        """An answer on the scale's own numbers, the other way up for a reverse item."""
+        option = self.scale.option(value)
+        if option is None or option.missing:
+            return None
+        return self.scale.low + self.scale.high - option.number if self.reverse else option.number
+
 
 @dataclass(frozen=True)
 class Section:
@@ -123,6 +151,10 @@ class Questionnaire:
     source: str = ""
     bands: Bands | None = None
     tag_vocabulary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # tag -> value -> label, for values the vocabulary gives a label (the mapping form)
+    tag_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # tag -> the bands of its values in place of `bands` (None: its values have no bands)
+    tag_bands: Mapping[str, Bands | None] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -147,6 +179,15 @@ class Questionnaire:
             if key in item.tags and (value is None or value in item.tags[key]):
                 yield item
 
+    def tag_label(self, key: str, value: str) -> str:
+        """A tag value's label from the vocabulary, else its id made readable."""
+        label = self.tag_labels.get(key, {}).get(value)
+        return label or value.replace("_", " ").strip().capitalize()
+
+    def bands_for(self, tag: str) -> Bands | None:
+        """The bands a tag's values are read against."""
+        return self.tag_bands.get(tag, self.bands)
+
     def tag_values(self, key: str) -> tuple[str, ...]:
         """The values of a tag in vocabulary order, else in order of first use."""
         used = dict.fromkeys(v for item in self.tagged(key) for v in item.tag(key))
@@ -166,14 +207,10 @@ class Questionnaire:
                 ]
                 for s in self.scales.values()
             },
-            "bands": None
-            if self.bands is None
-            else {
-                "basis": self.bands.basis,
-                "scale": self.bands.scale.id if self.bands.scale else None,
-                "levels": [{"label": b.label, "min": b.min} for b in self.bands.levels],
-            },
-            "tag_vocabulary": {k: list(v) for k, v in self.tag_vocabulary.items()},
+            "bands": _bands_dict(self.bands),
+            "tag_bands": {tag: _bands_dict(b) for tag, b in self.tag_bands.items()},
+            "tag_vocabulary": {tag: {v: self.tag_label(tag, v) for v in values}
+                               for tag, values in self.tag_vocabulary.items()},
             "sections": [
                 {
                     "id": s.id,
@@ -196,3 +233,11 @@ class Questionnaire:
                 for s in self.sections
             ],
         }
+
+
+def _bands_dict(bands: Bands | None) -> dict[str, Any] | None:
+    if bands is None:
+        return None
+    return {"basis": bands.basis, "scale": bands.scale.id if bands.scale else None,
+            "missing": bands.missing, "max_missing_share": bands.max_missing_share,
+            "levels": [{"label": b.label, "min": b.min} for b in bands.levels]}

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
-from app.questionnaires.schema import Item, Questionnaire
+from app.questionnaires.schema import Bands, Item, Questionnaire
 from app.scoring import thresholds as t
 
 
@@ -106,10 +106,14 @@ class ItemScore:
 class TagScore:
     tag: str
     value: str
+    label: str  # the value's name, from the questionnaire's vocabulary
     score: float | None
     band: str | None
     n: int  # respondents who answered at least one of its items
     items: int
+    # With bands on totals: the mean over respondents of their total on the scale's own
+    # numbers (the band is read on it); None otherwise.
+    total: float | None = None
 
 
 @dataclass
@@ -120,6 +124,7 @@ class GroupScores:
     suppressed: bool = False
     overall: float | None = None
     overall_band: str | None = None
+    overall_total: float | None = None  # with bands on totals, as TagScore.total
     items: dict[str, ItemScore] = field(default_factory=dict)
     tags: dict[str, dict[str, TagScore]] = field(default_factory=dict)
 
@@ -154,8 +159,26 @@ def tag_groups(questionnaire: Questionnaire) -> dict[str, dict[str, list[Item]]]
     return groups
 
 
-def _band(questionnaire: Questionnaire, score: float | None) -> str | None:
-    return questionnaire.bands.band(score) if questionnaire.bands else None
+def group_total(bands: Bands | None, items: Sequence[Item],
+                respondents: Sequence[RespondentAnswers]) -> float | None:
+    """With bands on totals: the mean of the respondents' totals over these items (those
+    without a total, by the bands' rule for missing answers, left out); else None."""
+    if bands is None or bands.basis != "total":
+        return None
+    totals = []
+    for respondent in respondents:
+        values = [v for item in items if (answer := respondent.answers.get(item.id)) is not None
+                  and (v := item.value(normalise(answer))) is not None]
+        if (total := bands.total(values, len(items))) is not None:
+            totals.append(total)
+    return fmean(totals) if totals else None
+
+
+def _band(bands: Bands | None, score: float | None, total: float | None = None) -> str | None:
+    """A score's band; on a total basis, the band of the group's total (items have none)."""
+    if bands is None:
+        return None
+    return bands.level(total) if bands.basis == "total" else bands.band(score)
 
 
 def score_group(questionnaire: Questionnaire, kind: str, name: str,
@@ -176,23 +199,27 @@ def score_group(questionnaire: Questionnaire, kind: str, name: str,
         score = fmean(values) if values else None
         group.items[item.id] = ItemScore(
             item_id=item.id, score=score,
-            band=None if is_marker(questionnaire, item) else _band(questionnaire, score),
+            band=None if is_marker(questionnaire, item) else _band(questionnaire.bands, score),
             n=len(values), dont_know=len(answered) - len(values),
             unanswered=len(respondents) - len(answered),
             distribution={o.value: distribution[o.value] for o in item.scale.options},
         )
     for tag, values in tag_groups(questionnaire).items():
         group.tags[tag] = {}
+        bands = questionnaire.bands_for(tag)
         for value, items in values.items():
             composites = [c for s in per_respondent if (c := composite(s, items)) is not None]
             score = fmean(composites) if composites else None
-            group.tags[tag][value] = TagScore(tag=tag, value=value, score=score,
-                                              band=_band(questionnaire, score),
-                                              n=len(composites), items=len(items))
+            total = group_total(bands, items, respondents)
+            group.tags[tag][value] = TagScore(
+                tag=tag, value=value, label=questionnaire.tag_label(tag, value), score=score,
+                band=_band(bands, score, total), n=len(composites), items=len(items),
+                total=total)
     scored = scored_items(questionnaire)
     overall = [c for s in per_respondent if (c := composite(s, scored)) is not None]
     group.overall = fmean(overall) if overall else None
-    group.overall_band = _band(questionnaire, group.overall)
+    group.overall_total = group_total(questionnaire.bands, scored, respondents)
+    group.overall_band = _band(questionnaire.bands, group.overall, group.overall_total)
     return group
 
 

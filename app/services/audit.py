@@ -34,6 +34,8 @@ ACTIONS = {
     "response_reopened": "Response reopened",
     "reminders_sent": "Reminders sent",
     "action_plan_edited": "Action plan edited",
+    "questionnaire_uploaded": "Questionnaire uploaded",
+    "questionnaire_removed": "Questionnaire removed",
 }
 
 

@@ -66,7 +66,9 @@ def open_invitation(session: Session, token: str, catalogue) -> Invitation:
                             "Your partnership coordinator has withdrawn this link. Ask them "
                             "for a new one; answers you already saved are kept.")
     round_ = session.get(AssessmentRound, respondent.round_id)
-    questionnaire = catalogue.get(round_.questionnaire_key, round_.questionnaire_version)
+    from app.services.questionnaires import find_round_questionnaire  # it imports this module
+
+    questionnaire = find_round_questionnaire(session, round_=round_, catalogue=catalogue)
     if questionnaire is None:
         raise ResponseError(500, "This questionnaire is not available",
                             f"Version {round_.questionnaire_version} of "

@@ -16,6 +16,7 @@ from app.models import (
 )
 from app.questionnaires.schema import Questionnaire
 from app.scoring import RespondentAnswers, RoundResult, score_round
+from app.services import questionnaires
 
 
 @dataclass
@@ -50,7 +51,7 @@ def round_answers(session: Session, round_id: int) -> list[RespondentAnswers]:
 
 
 def score(session: Session, round_: AssessmentRound, catalogue) -> RoundScores:
-    questionnaire = catalogue.get(round_.questionnaire_key, round_.questionnaire_version)
+    questionnaire = questionnaires.round_questionnaire(session, round_=round_, catalogue=catalogue)
     partnership = session.get(Partnership, round_.partnership_id)
     agencies = len(session.exec(select(Agency.id).where(
         Agency.partnership_id == partnership.id)).all())
@@ -99,7 +100,8 @@ def summarise_missing(session: Session, catalogue) -> int:
     made = 0
     for round_ in rounds:
         # A version no longer installed cannot be scored; its round stays out of comparisons.
-        if catalogue.get(round_.questionnaire_key, round_.questionnaire_version) is not None:
+        if questionnaires.find_round_questionnaire(session, round_=round_,
+                                                   catalogue=catalogue) is not None:
             summarise(session, round_, catalogue)
             made += 1
     session.commit()

@@ -19,7 +19,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit, mail, results
+from app.services import audit, mail, questionnaires, results
 from app.services.accounts import EMAIL_RE
 from app.services.errors import Invalid
 from app.services.inputs import (
@@ -40,10 +40,6 @@ class RoundLocked(ResponseError):
 
     def __init__(self, message: str, heading: str = "This round is closed"):
         super().__init__(409, heading, message)
-
-
-def questionnaire_choices(catalogue) -> list:
-    return sorted(catalogue, key=lambda q: (q.title, -q.version))
 
 
 def _closing_time(day: str, month: str, year: str) -> datetime:
@@ -67,9 +63,8 @@ def open_round(session: Session, *, partnership: Partnership, catalogue, questio
                opened_by: User) -> AssessmentRound:
     """A round open from now until the end of its closing date."""
     errors = {}
-    key, _, version = questionnaire.partition("@")
-    version_number = parse_whole_number(version, low=1, high=10_000)
-    chosen = catalogue.get(key, version_number) if key and version_number else None
+    chosen = questionnaires.choose(session, organisation_id=partnership.organisation_id,
+                                   catalogue=catalogue, ref=questionnaire)
     if chosen is None:
         errors["questionnaire"] = "Select the questionnaire for this round"
     count = session.exec(select(func.count()).select_from(AssessmentRound).where(
@@ -96,6 +91,7 @@ def open_round(session: Session, *, partnership: Partnership, catalogue, questio
     round_ = AssessmentRound(
         partnership_id=partnership.id, title=title, questionnaire_key=chosen.key,
         questionnaire_version=chosen.version, opens_at=now, closes_at=closes_at,
+        questionnaire_sha256=questionnaires.keep_text(session, instrument=chosen),
         status=RoundStatus.open, anonymity_threshold=threshold_number)
     session.add(round_)
     session.flush()

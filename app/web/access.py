@@ -25,6 +25,7 @@ from app.models import (
     Partnership,
     Respondent,
     Role,
+    UploadedQuestionnaire,
     User,
 )
 from app.services import accounts
@@ -202,3 +203,21 @@ def require_account(session: Session, user: User, user_id: int, *,
     if target.id == user.id:
         raise _forbidden("You cannot do this to your own account: ask another administrator.")
     return target
+
+
+def require_upload(session: Session, user: User, upload_id: int, *,
+                   remove: bool = False) -> UploadedQuestionnaire:
+    """An uploaded questionnaire. An organisation administrator sees their organisation's and
+    the site-wide ones, and removes their own; a site administrator sees every one, and
+    removes those published site-wide."""
+    upload = get_by_id(session, UploadedQuestionnaire, upload_id)
+    if upload is None or (user.role != Role.site_admin
+                          and upload.organisation_id not in (None, user.organisation_id)):
+        raise _not_found()
+    require_role(user, Role.site_admin, Role.org_admin)
+    if remove and upload.organisation_id != user.organisation_id:
+        raise _forbidden("Only a site administrator can remove a questionnaire published "
+                         "site-wide." if upload.organisation_id is None else
+                         "Only the organisation's administrators can remove its "
+                         "questionnaires.")
+    return upload

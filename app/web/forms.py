@@ -4,7 +4,7 @@ the event loop, then runs the route (database work, password hashing) in its thr
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
@@ -100,6 +100,10 @@ class ActionForm(PostedForm):
 
 class MoveForm(PostedForm):
     direction: str = ""
+
+
+class QuestionnaireUploadForm(PostedForm):
+    definition: UploadFile | None = None
 
 
 async def _answers_form(request: Request) -> FormData:

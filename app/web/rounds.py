@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from app.models import AssessmentRound, Level, Partnership, RoundStatus, Sector
-from app.services import invite_csv, mail
+from app.services import invite_csv, mail, questionnaires
 from app.services import partnerships as partnership_service
 from app.services import rounds as service
 from app.services.comparison import safe_cell
@@ -51,19 +51,21 @@ def _no_store(response: Response) -> Response:
 
 # --- Opening a round -------------------------------------------------------------------------
 
-def _open_page(request, partnership, *, errors=None, form=None, status_code=200):
+def _open_page(request, session, partnership, *, errors=None, form=None, status_code=200):
     settings = request.app.state.settings
     return render(request, "rounds/open.html", {
         "partnership": partnership, "errors": errors or {},
         "form": form or {"threshold": str(settings.anonymity_threshold)},
-        "questionnaires": service.questionnaire_choices(request.app.state.catalogue),
+        "questionnaires": questionnaires.choices(session,
+                                                 organisation_id=partnership.organisation_id,
+                                                 catalogue=request.app.state.catalogue),
     }, status_code=status_code)
 
 
 @router.get("/partnerships/{partnership_id}/rounds/new")
 def open_form(partnership_id: int, request: Request, user: CurrentUser, session: SessionDep):
     partnership = require_partnership(session, user, partnership_id, do=Do.run)
-    return _open_page(request, partnership)
+    return _open_page(request, session, partnership)
 
 
 @router.post("/partnerships/{partnership_id}/rounds")
@@ -77,7 +79,7 @@ def open_round(partnership_id: int, request: Request, user: CurrentUser, session
             month=form.closes_month, year=form.closes_year, threshold=form.threshold,
             opened_by=user)
     except Invalid as exc:
-        return _open_page(request, partnership, errors=exc.errors, form=form.values(),
+        return _open_page(request, session, partnership, errors=exc.errors, form=form.values(),
                           status_code=400)
     flash(request, f"{round_.title} is open. Now invite the board.")
     return _redirect(f"/rounds/{round_.id}")
@@ -89,8 +91,8 @@ def _round_page(request, session, user, round_: AssessmentRound, partnership: Pa
                 errors=None, form=None, status_code=200):
     agencies = partnership_service.agencies_of(session, partnership)
     rates, total = service.response_rate(session, round_, agencies)
-    questionnaire = request.app.state.catalogue.get(round_.questionnaire_key,
-                                                    round_.questionnaire_version)
+    questionnaire = questionnaires.round_questionnaire(session, round_=round_,
+                                                       catalogue=request.app.state.catalogue)
     return render(request, "rounds/round.html", {
         "round": round_, "partnership": partnership, "agencies": agencies,
         "questionnaire": questionnaire, "state": service.state_of(round_),
