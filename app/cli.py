@@ -196,14 +196,29 @@ def _answers_file(path: Path):
 def score(
     file: Annotated[Path, typer.Argument(help='JSON file: {"respondents": [...]}')],
     questionnaire: Annotated[str, typer.Option(help="KEY or KEY@VERSION")] = "multi-agency-working",
-    anonymity_threshold: Annotated[int, typer.Option(min=1)] = 3,
+    anonymity_threshold: Annotated[int | None, typer.Option(
+        help="Smallest group shown (default and least: MAPS_MIN_ANONYMITY_THRESHOLD)")] = None,
     agencies: Annotated[int | None, typer.Option(help="Agencies in the partnership")] = None,
 ):
-    """Score answers held in a file and print the result as JSON."""
+    """Score answers held in a file and print the result as JSON, with every figure
+    disclosure control withholds taken out."""
     q = _questionnaire_ref(questionnaire)
+    anonymity_threshold = _threshold(anonymity_threshold)
     result = _score_file(q, _answers_file(file), file,
                          anonymity_threshold=anonymity_threshold, agencies=agencies)
     typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+
+
+def _threshold(chosen: int | None) -> int:
+    """The threshold asked for, never below the site's minimum (the default)."""
+    least = _settings().min_anonymity_threshold
+    if chosen is None:
+        return least
+    if chosen < least:
+        typer.echo(f"--anonymity-threshold must be at least {least}, this site's minimum "
+                   "(MAPS_MIN_ANONYMITY_THRESHOLD)", err=True)
+        raise typer.Exit(2)
+    return chosen
 
 
 def _score_file(q, respondents, path: Path, *, anonymity_threshold: int, agencies: int | None):
@@ -232,7 +247,8 @@ def report(
     partnership_name: Annotated[str | None, typer.Option(
         help="Partnership name for the report (default: the file's name)")] = None,
     title: Annotated[str | None, typer.Option(help="Round title for the report")] = None,
-    anonymity_threshold: Annotated[int, typer.Option(min=1)] = 3,
+    anonymity_threshold: Annotated[int | None, typer.Option(
+        help="Smallest group shown (default and least: MAPS_MIN_ANONYMITY_THRESHOLD)")] = None,
     agencies: Annotated[int | None, typer.Option(help="Agencies in the partnership")] = None,
     charts: Annotated[bool, typer.Option(help="Draw the charts (needs Chromium)")] = True,
 ):
@@ -245,6 +261,7 @@ def report(
         _write_report(_round_context(int(source)), out=out, html=html, charts=charts)
         return
     path = Path(source)
+    anonymity_threshold = _threshold(anonymity_threshold)
     q = _questionnaire_ref(questionnaire or "multi-agency-working")
     respondents = _answers_file(path)
     if not respondents:
@@ -262,7 +279,8 @@ def _round_context(round_id: int):
     from app.db import make_engine
     from app.models import AssessmentRound
     from app.questionnaires.loader import load_catalogue
-    from app.services import results
+    from app.services import report
+    from app.services.results import ResultsNotReady
 
     engine = make_engine(_settings().db_url)
     try:
@@ -271,7 +289,11 @@ def _round_context(round_id: int):
             if round_ is None:
                 typer.echo(f"There is no round {round_id} in this database.", err=True)
                 raise typer.Exit(2)
-            return results.report_context(session, round_, load_catalogue())
+            try:
+                return report.report_context(session, round_, load_catalogue())
+            except ResultsNotReady as exc:
+                typer.echo(f"{exc.heading}: {exc.message}", err=True)
+                raise typer.Exit(2) from None
     finally:
         engine.dispose()
 

@@ -115,6 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return render(request, "error.html", {"heading": exc.heading, "message": exc.message},
                       status_code=exc.status)
 
+    # Before the generic ResponseError handler's turn: a link held by another browser.
+    app.add_exception_handler(respond.ClaimNeeded, respond.claim_needed)
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
         problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
