@@ -7,7 +7,14 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from app.models import ActionItem
-from tests.factories import PASSWORD, make_organisation, make_partnership, make_round, make_user
+from tests.factories import (
+    PASSWORD,
+    close,
+    make_organisation,
+    make_partnership,
+    make_round,
+    make_user,
+)
 from tests.test_action_plans import answer_weakly
 from tests.test_browser_respond import assert_accessible
 
@@ -20,6 +27,7 @@ def test_coordinator_edits_the_plan_and_downloads_the_report(browser, live_serve
     partnership = make_partnership(session, org)
     round_ = make_round(session, partnership)
     answer_weakly(session, round_, core)
+    close(session, round_)  # recommendations come from the results, which need the close
     coordinator = make_user(session, org, coordinates=[partnership])
     context = browser.new_context(viewport={"width": 1024, "height": 800}, accept_downloads=True)
     page = context.new_page()

@@ -189,14 +189,19 @@ def test_the_pages_say_who_sees_what_and_the_code(world, session, core):
     assert "Who sees your answers" in welcome.text
     assert "fewer than 3 people" in welcome.select_one("#who-sees-what").find_next("ul").text
     start = member.post(f"/r/{token}/start")
-    assert start.headers["location"] == f"/r/{token}/about?started=1"
+    assert start.headers["location"] == f"/r/{token}?started=1"
     cookie = start.headers["set-cookie"]
     assert "HttpOnly" in cookie and "Path=/r/" in cookie and "samesite=lax" in cookie.lower()
-    about = page(member.get(f"/r/{token}/about?started=1"))
-    code = about.select_one("#resume-code .maps-code").get_text()
+    # Agency and level were given with the invitation: straight to the questions, which
+    # show the code this once.
+    first = f"/r/{token}/s/{core.sections[0].id}"
+    assert member.get(start.headers["location"]).headers["location"] == f"{first}?started=1"
+    code = page(member.get(f"{first}?started=1")).select_one(
+        "#resume-code .maps-code").get_text()
     assert len(code) == 19 and code.count("-") == 3
     assert member.get(f"/r/{token}/about").headers["cache-control"] == "no-store"
-    html = page(member.get(f"/r/{token}/s/{core.sections[0].id}"))
+    html = page(member.get(first))
+    assert html.select_one("#resume-code") is None
     assert html.select_one("#resume-code-details .maps-code").get_text() == code
     hint = html.select_one(f"#comment__{core.sections[0].items[0].id}-hint").get_text()
     assert "coordinator reads comments" in hint and "without your name, agency or level" in hint

@@ -402,8 +402,8 @@ def test_response_rate_by_agency(coordinator_client, session, open_round):
     rows = [[c.get_text(strip=True) for c in tr.select("th, td")]
             for tr in page(response).select("#response-rate tbody tr")]
     # One submitted from each agency: fewer than the threshold of 3, so withheld.
-    assert rows == [["Testshire Health", "3", "withheld"],
-                    ["Testshire Schools", "1", "withheld"],
+    assert rows == [["Testshire Health", "3", "withheld", "–"],
+                    ["Testshire Schools", "1", "withheld", "–"],
                     ["Agency not chosen yet", "1", "0", "0%"],
                     ["All agencies", "5", "2", "40%"]]
     for agency in ("Testshire Health", "Testshire Health", "Testshire Schools",

@@ -112,19 +112,23 @@ def _agencies(session: Session, inv: Invitation) -> list[Agency]:
 # --- Claiming the link --------------------------------------------------------------------
 
 @router.get("")
-def start(token: str, request: Request, inv: InvitationDep, session: SessionDep):
+def start(token: str, request: Request, inv: InvitationDep, session: SessionDep,
+          started: str = ""):
+    """Where the link leads this browser: to claim it, to enter its code, or to the first
+    page left to answer (`started`: just claimed, so that page shows the resume code)."""
     if browser_code(request, inv) is None:
         return _redirect(ClaimNeeded(token, inv.respondent.claimed_at is not None).location)
     if inv.respondent.submitted_at is not None:
         return _redirect(f"/r/{token}/done")
+    flag = "?started=1" if started else ""
     if inv.respondent.agency_id is None or inv.respondent.level is None:
-        return _redirect(f"/r/{token}/about")
+        return _redirect(f"/r/{token}/about{flag}")
     answered = responses.answered(responses.answers_of(session, inv.respondent))
     first_gap = next((s for s in inv.questionnaire.sections
                       if any(i.id not in answered for i in s.items)), None)
     if first_gap is None:
         return _redirect(f"/r/{token}/review")
-    return _redirect(f"/r/{token}/s/{first_gap.id}")
+    return _redirect(f"/r/{token}/s/{first_gap.id}{flag}")
 
 
 @router.get("/welcome")
@@ -155,7 +159,7 @@ def claim(token: str, request: Request, inv: InvitationDep, session: SessionDep)
     if inv.respondent.claimed_at is not None:
         return _redirect(f"/r/{token}/resume")
     code = responses.claim(session, inv.respondent)
-    return _keep_code(_redirect(f"/r/{token}/about?started=1"), request, inv, code)
+    return _keep_code(_redirect(f"/r/{token}?started=1"), request, inv, code)
 
 
 def _resume_page(request, inv, token, *, error=None, code="", status_code=200):
@@ -214,7 +218,7 @@ def save_about(token: str, request: Request, inv: OwnInvitationDep, session: Ses
 
 
 def _section_page(request, session, inv, token, section, *, posted=None, errors=None,
-                  status_code=200):
+                  status_code=200, started=False):
     answers = responses.answers_of(session, inv.respondent)
     sections = inv.questionnaire.sections
     index = sections.index(section)
@@ -223,7 +227,7 @@ def _section_page(request, session, inv, token, section, *, posted=None, errors=
         "posted": posted or {}, "errors": errors or {},
         "number": index + 1, "count": len(sections),
         "previous": sections[index - 1] if index else None,
-        "progress": _progress(inv, answers),
+        "progress": _progress(inv, answers), "started": started,
     }, status_code=status_code)
 
 
@@ -237,9 +241,10 @@ def _section(inv: Invitation, section_id: str):
 
 @router.get("/s/{section_id}")
 def section(token: str, section_id: str, request: Request, inv: OwnInvitationDep,
-            session: SessionDep):
+            session: SessionDep, started: str = ""):
     responses.require_editable(inv)
-    return _section_page(request, session, inv, token, _section(inv, section_id))
+    return _section_page(request, session, inv, token, _section(inv, section_id),
+                         started=bool(started))
 
 
 @router.post("/s/{section_id}")
