@@ -168,7 +168,8 @@ def _to_withhold(cells: Cells, edges, side: set[Node], shown: dict[str, set],
     """The group to withhold next against a light cut. Candidates are the shown groups that
     join the rest of their kind across the cut (withholding one removes the cut), or when there
     are none, the shown groups on the cut (their kind then gets a rest node). Of these, the
-    one that leaves no light cut, else the heaviest lightest cut, losing the fewest people."""
+    one that leaves no light cut, else the heaviest lightest cut, losing the fewest people,
+    a level before an agency."""
     nodes = {n for edge in edges for n in edge}
 
     def across(kind):
@@ -187,7 +188,10 @@ def _to_withhold(cells: Cells, edges, side: set[Node], shown: dict[str, set],
         after = {k: v - {name} if k == kind else v for k, v in shown.items()}
         weight, cut = _lightest_cut(_edges(cells, after))
         safe = cut is None or weight >= threshold
-        return (not safe, -weight if not safe else 0, size[kind][name], _order(node))
+        # Equal otherwise, a level goes before an agency: comparing agencies is what a
+        # multi-agency board most needs to see.
+        return (not safe, -weight if not safe else 0, size[kind][name], kind == AGENCY,
+                _order(node))
 
     return min(candidates, key=outcome)
 

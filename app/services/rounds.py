@@ -363,9 +363,10 @@ def remind(session: Session, *, round_: AssessmentRound, partnership: Partnershi
                  f"Dear {row.respondent.name or 'board member'},\n\n"
                  f"This is a reminder to complete the MAPS self-assessment for "
                  f"{partnership.name} ({round_.title}) by {closes}.\n\n"
-                 "Use the personal link in your invitation: your saved answers are kept. "
-                 f"If you cannot find it, ask {reminded_by.name or reminded_by.email} "
-                 f"({reminded_by.email}) for a new link.\n")
+                 "Use the personal link in your invitation, in the browser where you started "
+                 "(or enter your resume code in another): your saved answers are kept. "
+                 f"If you cannot find the link, ask {reminded_by.name or reminded_by.email} "
+                 f"({reminded_by.email}) for a new one.\n")
                 for row in rows if row.respondent.email]
     if messages:
         mail.send(settings, messages=messages)
