@@ -69,7 +69,9 @@ def test_coordinator_edits_the_plan_and_downloads_the_report(browser, live_serve
     assert_accessible(page)
 
     page.goto(f"{live_server}/rounds/{round_.id}/results")
-    with page.expect_download() as info:
+    # Drawing the charts starts a Chromium and WeasyPrint lays out the pages: on a busy
+    # 2-core machine that can take longer than Playwright's default 30 s.
+    with page.expect_download(timeout=120_000) as info:
         page.get_by_role("link", name="Download the report (PDF)").click()
     pdf = PdfReader(info.value.path())
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in pdf.pages)
