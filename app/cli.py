@@ -307,14 +307,29 @@ def score(
     file: Annotated[Path, typer.Argument(help='JSON file: {"respondents": [...]}')],
     questionnaire: Annotated[str, typer.Option(
         help="KEY, KEY@VERSION or a definition file (.yaml)")] = "multi-agency-working",
-    anonymity_threshold: Annotated[int, typer.Option(min=1)] = 3,
+    anonymity_threshold: Annotated[int | None, typer.Option(
+        help="Smallest group shown (default and least: MAPS_MIN_ANONYMITY_THRESHOLD)")] = None,
     agencies: Annotated[int | None, typer.Option(help="Agencies in the partnership")] = None,
 ):
-    """Score answers held in a file and print the result as JSON."""
+    """Score answers held in a file and print the result as JSON, with every figure
+    disclosure control withholds taken out."""
     q = _questionnaire_ref(questionnaire)
+    anonymity_threshold = _threshold(anonymity_threshold)
     result = _score_file(q, _answers_file(file), file,
                          anonymity_threshold=anonymity_threshold, agencies=agencies)
     typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+
+
+def _threshold(chosen: int | None) -> int:
+    """The threshold asked for, never below the site's minimum (the default)."""
+    least = _settings().min_anonymity_threshold
+    if chosen is None:
+        return least
+    if chosen < least:
+        typer.echo(f"--anonymity-threshold must be at least {least}, this site's minimum "
+                   "(MAPS_MIN_ANONYMITY_THRESHOLD)", err=True)
+        raise typer.Exit(2)
+    return chosen
 
 
 def _score_file(q, respondents, path: Path, *, anonymity_threshold: int, agencies: int | None):
@@ -344,7 +359,8 @@ def report(
     partnership_name: Annotated[str | None, typer.Option(
         help="Partnership name for the report (default: the file's name)")] = None,
     title: Annotated[str | None, typer.Option(help="Round title for the report")] = None,
-    anonymity_threshold: Annotated[int, typer.Option(min=1)] = 3,
+    anonymity_threshold: Annotated[int | None, typer.Option(
+        help="Smallest group shown (default and least: MAPS_MIN_ANONYMITY_THRESHOLD)")] = None,
     agencies: Annotated[int | None, typer.Option(help="Agencies in the partnership")] = None,
     charts: Annotated[bool, typer.Option(help="Draw the charts (needs Chromium)")] = True,
 ):
@@ -357,6 +373,7 @@ def report(
         _write_report(_round_context(int(source)), out=out, html=html, charts=charts)
         return
     path = Path(source)
+    anonymity_threshold = _threshold(anonymity_threshold)
     q = _questionnaire_ref(questionnaire or "multi-agency-working")
     respondents = _answers_file(path)
     if not respondents:
@@ -373,7 +390,7 @@ def _round_context(round_id: int):
 
     from app.db import make_engine
     from app.models import AssessmentRound
-    from app.services import results
+    from app.services import report
     from app.services.responses import ResponseError
 
     settings = _settings()
@@ -386,9 +403,9 @@ def _round_context(round_id: int):
                 typer.echo(f"There is no round {round_id} in this database.", err=True)
                 raise typer.Exit(2)
             try:
-                return results.report_context(session, round_, catalogue)
-            except ResponseError as exc:  # its questionnaire is neither kept nor installed
-                typer.echo(f"{exc.heading}. {exc.message}", err=True)
+                return report.report_context(session, round_, catalogue)
+            except ResponseError as exc:  # not closed yet, or its questionnaire is gone
+                typer.echo(f"{exc.heading}: {exc.message}", err=True)
                 raise typer.Exit(2) from None
     finally:
         engine.dispose()

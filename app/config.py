@@ -5,8 +5,10 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.scoring.thresholds import DEFAULT_ANONYMITY_THRESHOLD, LEAST_ANONYMITY_THRESHOLD
 
 
 def make_data_dir(path: Path) -> None:
@@ -23,7 +25,12 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; SQLite under data_dir when unset"
     )
     secret_key_value: str | None = Field(default=None, alias="MAPS_SECRET_KEY")
-    anonymity_threshold: int = Field(default=3, ge=1)
+    # The smallest group any round shows; coordinators may choose more, never fewer.
+    min_anonymity_threshold: int = Field(default=DEFAULT_ANONYMITY_THRESHOLD,
+                                         ge=LEAST_ANONYMITY_THRESHOLD)
+    # What the form to open a round suggests.
+    anonymity_threshold: int = Field(default=DEFAULT_ANONYMITY_THRESHOLD,
+                                     ge=LEAST_ANONYMITY_THRESHOLD)
     https: bool = Field(default=False, description="Serve cookies with the Secure flag")
 
     # Mail is optional: without an SMTP host, links are shown to the admin or coordinator.
@@ -56,6 +63,15 @@ class Settings(BaseSettings):
         """The directories of MAPS_QUESTIONNAIRE_DIRS, separated as on PATH."""
         return [Path(part).expanduser()
                 for part in self.questionnaire_dirs_value.split(os.pathsep) if part.strip()]
+
+    @model_validator(mode="after")
+    def _suggestion_meets_the_minimum(self):
+        if self.anonymity_threshold < self.min_anonymity_threshold:
+            raise ValueError(
+                f"MAPS_ANONYMITY_THRESHOLD ({self.anonymity_threshold}) is below "
+                f"MAPS_MIN_ANONYMITY_THRESHOLD ({self.min_anonymity_threshold}): raise it, or "
+                "leave it unset")
+        return self
 
     @property
     def db_url(self) -> str:

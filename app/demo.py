@@ -24,6 +24,13 @@ from app.services import questionnaires, results
 from app.services.responses import invite
 
 SEED = 20070701
+# Comments some demo board members leave, worded to fit any question; drawn from their own
+# random stream, so adding them changed no demo answer.
+COMMENTS = ("Hard to judge: it varies between teams.", "Better than a year ago.",
+            "Discussed at every board meeting, but little changes.",
+            "It depends on which agency leads.",
+            "I answered for my own service; others may see it differently.",
+            "Works well at board level, less so on the front line.")
 QUESTIONNAIRE = "multi-agency-working"
 DEMO_PASSWORD = "demo-maps-2026"
 TOWNSLEY = ["autonomous", "coordinated", "integrated"]
@@ -229,6 +236,7 @@ def load(session: Session, catalogue, *, today: datetime | None = None,
     session.flush()
 
     invites = []
+    commenting = random.Random(SEED + 1)
     for index, profile in enumerate(PROFILES):
         partnership = Partnership(organisation_id=org.id, name=profile.name,
                                   client_group=profile.client_group,
@@ -249,11 +257,13 @@ def load(session: Session, catalogue, *, today: datetime | None = None,
                 partnership_id=partnership.id, title=f"{profile.name}: round {number + 1}",
                 questionnaire_key=questionnaire.key,
                 questionnaire_version=questionnaire.version, opens_at=opens,
-                closes_at=opens + timedelta(days=28), status=RoundStatus.closed)
+                closes_at=opens + timedelta(days=28), status=RoundStatus.closed,
+                closed_at=opens + timedelta(days=28))
             session.add(round_)
             session.flush()
             _respondents(session, rng, round_, agencies, questionnaire, profile,
-                         townsley, gaster, quality, submitted_at=opens + timedelta(days=14))
+                         townsley, gaster, quality, submitted_at=opens + timedelta(days=14),
+                         commenting=commenting)
             quality = min(4.6, quality + profile.growth)
             if number == 0 and profile.growth > 0.3:
                 townsley = TOWNSLEY[min(2, TOWNSLEY.index(townsley) + 1)]
@@ -277,7 +287,7 @@ def load(session: Session, catalogue, *, today: datetime | None = None,
 
 
 def _respondents(session, rng, round_, agencies, questionnaire, profile, townsley, gaster,
-                 quality, *, submitted_at):
+                 quality, *, submitted_at, commenting):
     count = rng.randint(6, 20)
     biases = {a.id: rng.gauss(0, 0.35) for a in agencies}
     for n in range(count):
@@ -285,6 +295,8 @@ def _respondents(session, rng, round_, agencies, questionnaire, profile, townsle
         level = "strategic" if rng.random() < 0.45 else "operational"
         respondent, _token = invite(session, round_=round_, agency_id=agency.id, level=level)
         respondent.started_at = submitted_at - timedelta(days=2)
+        # Answered in a browser long gone: claimed, with no resume code left to open it.
+        respondent.claimed_at = respondent.started_at
         respondent.submitted_at = submitted_at
         rows = []
         for item in questionnaire.items:
@@ -292,8 +304,9 @@ def _respondents(session, rng, round_, agencies, questionnaire, profile, townsle
             if rng.random() < (0.4 if optional else 0.03):
                 continue
             value = _answer(item, rng, profile, townsley, gaster, quality, biases[agency.id])
+            comment = commenting.choice(COMMENTS) if commenting.random() < 0.02 else None
             rows.append(Answer(respondent_id=respondent.id, item_id=item.id, value=value,
-                               updated_at=submitted_at))
+                               comment=comment, updated_at=submitted_at))
         session.add_all(rows)
     session.flush()
 

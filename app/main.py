@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, https=settings.https)
     errors.install(app)
+    # A link held by another browser: its own page (the most specific handler wins).
+    app.add_exception_handler(respond.ClaimNeeded, respond.claim_needed)
     return app
 
 

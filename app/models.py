@@ -113,8 +113,11 @@ class AssessmentRound(SQLModel, table=True):
     opens_at: datetime
     closes_at: datetime
     status: RoundStatus = Field(default=RoundStatus.draft, sa_type=String(10))
+    # Raised to the site's minimum when the round closes, and fixed from then on.
     anonymity_threshold: int = Field(default=3)
     created_at: datetime = Field(default_factory=utcnow)
+    # When it closed: who is counted (submitted, not withdrawn) is fixed at this moment.
+    closed_at: datetime | None = None
 
 
 class Respondent(SQLModel, table=True):
@@ -128,6 +131,11 @@ class Respondent(SQLModel, table=True):
     email: str = Field(default="", max_length=320)
     # SHA-256 of the invite token: the token itself is only ever in the invite link.
     token_hash: str = Field(max_length=64, unique=True)
+    # The link is claimed by the first browser that starts with it. SHA-256 of the resume
+    # code that browser keeps (and the respondent may type in another); None before the
+    # claim, and for responses started before claims existed, which no code opens.
+    resume_hash: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = None
     revoked_at: datetime | None = None
     started_at: datetime | None = None
     submitted_at: datetime | None = None
@@ -139,8 +147,9 @@ class Answer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     respondent_id: int = Field(foreign_key="respondent.id", index=True)
     item_id: str = Field(max_length=64)
-    # The chosen option's value as written in the questionnaire ("4", "dk", ...).
-    value: str = Field(max_length=32)
+    # The chosen option's value as written in the questionnaire ("4", "dk", ...); None for
+    # a comment saved before (or without) an answer.
+    value: str | None = Field(default=None, max_length=32)
     comment: str | None = Field(default=None, sa_type=Text)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -25,6 +25,10 @@ async def _respondent(url: str, token: str, items: list, until: float, latencies
                       failures: list) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         headers = {"HX-Request": "true"}
+        # Start with the link, as a board member does: this client then holds it.
+        welcome = await client.get(f"/r/{token}/welcome")
+        await client.post(f"/r/{token}/start",
+                          headers={"X-CSRFToken": CSRF_META.search(welcome.text).group(1)})
         page = await client.get(f"/r/{token}/s/{items[0].section_id}")
         match = CSRF_META.search(page.text)
         if match:

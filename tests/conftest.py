@@ -191,3 +191,13 @@ def sign_in(client, user, password: str | None = None):
                                              "password": password or PASSWORD})
     assert response.status_code == 303, response.text
     return response
+
+
+def start_response(client, token: str):
+    """Start with an invite link as its board member does (the welcome page, then Start), so
+    the client's browser holds the link's resume code. Returns the code."""
+    assert client.get(f"/r/{token}/welcome").status_code == 200
+    response = client.post(f"/r/{token}/start", data={"csrftoken": client.cookies["csrftoken"]},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return response.cookies[next(n for n in response.cookies if n.startswith("maps_resume_"))]

@@ -76,6 +76,15 @@ def make_invite(session: Session, round_: AssessmentRound | None = None, **overr
     return respondent, token
 
 
+def close(session: Session, round_: AssessmentRound) -> AssessmentRound:
+    """Close the round as closing it in MAPS does (its results exist from now), committed."""
+    round_.status = RoundStatus.closed
+    round_.closed_at = datetime.now(UTC)
+    session.add(round_)
+    session.commit()
+    return round_
+
+
 def make_user(session: Session, organisation: Organisation | None = None, *,
               role: Role = Role.coordinator, coordinates=(), password: str = PASSWORD,
               **overrides) -> User:

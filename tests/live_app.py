@@ -103,6 +103,14 @@ class Respondent:
         self.headers = dict(HTMX)
 
     def open(self, base_url: str, section_id: str) -> None:
+        """Start with the link (this browser claims it, as the board member's does), then
+        open a page of questions."""
+        welcome = self.client.get(f"{base_url}/r/{self.token}/welcome")
+        welcome.raise_for_status()
+        csrf = CSRF_META.search(welcome.text).group(1)
+        started = self.client.post(f"{base_url}/r/{self.token}/start",
+                                   headers={"X-CSRFToken": csrf})
+        assert started.status_code == 303, started.text[:300]
         page = self.client.get(f"{base_url}/r/{self.token}/s/{section_id}")
         page.raise_for_status()
         self.headers["X-CSRFToken"] = CSRF_META.search(page.text).group(1)

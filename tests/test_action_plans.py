@@ -8,10 +8,17 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import select
 
-from app.models import ActionItem, Agency, Answer, AuditEvent, Role, RoundStatus
+from app.models import ActionItem, Agency, Answer, AuditEvent, Role
 from app.services import action_plans
 from tests.conftest import FormClient, sign_in
-from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
+from tests.factories import (
+    close,
+    make_invite,
+    make_organisation,
+    make_partnership,
+    make_round,
+    make_user,
+)
 from tests.report_helpers import worst
 
 
@@ -63,6 +70,12 @@ def edit_form(**overrides) -> dict:
 def test_adds_a_recommendation_with_its_action_text(coordinator_client, session, world, core):
     _, _, round_, _ = world
     answer_weakly(session, round_, core)
+    # No results, so no recommendations, while the round is open.
+    assert action_plans.recommendations_for(
+        session, round_=round_, catalogue=coordinator_client.app.state.catalogue) == []
+    assert "Recommendations appear when the round closes" in coordinator_client.get(
+        f"/rounds/{round_.id}/plan").text
+    close(session, round_)
     recommendations = action_plans.recommendations_for(session, round_=round_,
                                                        catalogue=coordinator_client.app
                                                        .state.catalogue)
@@ -241,12 +254,12 @@ def test_the_plan_is_in_the_results_and_the_next_round_shows_it(coordinator_clie
     action_id = add_own(coordinator_client, round_, "Map every referral route")
     coordinator_client.post(f"/rounds/{round_.id}/plan/actions/{action_id}",
                             data=edit_form(text="Map every referral route", status="done"))
+    close(session, round_)
     results = page(coordinator_client.get(f"/rounds/{round_.id}/results"))
     plan = results.select_one("#action-plan")
     assert "Map every referral route" in plan.text and "Done" in plan.text
     assert results.select_one(f"a[href='/rounds/{round_.id}/plan']")
 
-    round_.status = RoundStatus.closed
     later = make_round(session, partnership, title="Round 2",
                        opens_at=datetime.now(UTC) + timedelta(days=1))
     empty_between = make_round(session, partnership, title="Round 1b",
@@ -260,6 +273,7 @@ def test_the_plan_is_in_the_results_and_the_next_round_shows_it(coordinator_clie
     previous = html.select_one("#previous-plan").find_parent("div")
     assert "Map every referral route" in previous.text
     assert previous.select_one(".govuk-tag").text == "Done"
+    close(session, later)
     next_results = page(coordinator_client.get(f"/rounds/{later.id}/results"))
     assert "The previous plan: Round 1" in next_results.select_one("#previous-plan").text
     # A closed round's plan can still be updated: the board works through it afterwards.

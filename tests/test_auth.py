@@ -273,6 +273,8 @@ def test_respondent_journey_needs_the_token(app, session, core):
         response = c.post(f"/r/{token}/answer", data={core.items[0].id: "dk"}, headers=HTMX)
         assert response.status_code == 403
         assert "<html" not in response.text and "could not be sent" in response.text
+        assert c.post(f"/r/{token}/start", data={"csrftoken": c.cookies["csrftoken"]}
+                      ).status_code == 303
         response = c.post(f"/r/{token}/answer", data={core.items[0].id: "dk"},
                           headers={**HTMX, "X-CSRFToken": csrf})
         assert response.status_code == 200

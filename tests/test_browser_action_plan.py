@@ -7,7 +7,14 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from app.models import ActionItem
-from tests.factories import PASSWORD, make_organisation, make_partnership, make_round, make_user
+from tests.factories import (
+    PASSWORD,
+    close,
+    make_organisation,
+    make_partnership,
+    make_round,
+    make_user,
+)
 from tests.test_action_plans import answer_weakly
 from tests.test_browser_respond import assert_accessible
 
@@ -20,6 +27,7 @@ def test_coordinator_edits_the_plan_and_downloads_the_report(browser, live_serve
     partnership = make_partnership(session, org)
     round_ = make_round(session, partnership)
     answer_weakly(session, round_, core)
+    close(session, round_)  # recommendations come from the results, which need the close
     coordinator = make_user(session, org, coordinates=[partnership])
     context = browser.new_context(viewport={"width": 1024, "height": 800}, accept_downloads=True)
     page = context.new_page()
@@ -61,7 +69,9 @@ def test_coordinator_edits_the_plan_and_downloads_the_report(browser, live_serve
     assert_accessible(page)
 
     page.goto(f"{live_server}/rounds/{round_.id}/results")
-    with page.expect_download() as info:
+    # Drawing the charts starts a Chromium and WeasyPrint lays out the pages: on a busy
+    # 2-core machine that can take longer than Playwright's default 30 s.
+    with page.expect_download(timeout=120_000) as info:
         page.get_by_role("link", name="Download the report (PDF)").click()
     pdf = PdfReader(info.value.path())
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in pdf.pages)

@@ -72,6 +72,7 @@ def test_from_new_partnership_to_comparison(browser, live_server, session, core)
     for n, link in enumerate(links):
         page = board.new_page()
         page.goto(link)
+        page.get_by_role("button", name="Start").click()
         for section in core.sections:
             assert page.locator("h1").inner_text().startswith(section.title)
             for item in section.items:

@@ -5,7 +5,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from sqlmodel import select
 
-from app.models import Answer, Respondent
+from app.models import Agency, Answer, Respondent
 from tests.factories import make_invite
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,11 @@ def test_complete_questionnaire_with_autosave(browser, live_server, session, cor
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{live_server}/r/{token}")
+    assert page.locator("#who-sees-what").is_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Start").click()
     assert page.title().startswith("About you")
+    assert page.locator("#resume-code .maps-code").is_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Continue").click()
     assert page.locator(".govuk-error-summary").is_visible()
@@ -73,6 +77,10 @@ def test_keyboard_only_answering_autosaves(browser, live_server, session, core):
     respondent, token = make_invite(session)
     page = browser.new_page(viewport={"width": 1024, "height": 800})
     page.goto(f"{live_server}/r/{token}/about")
+    page.get_by_role("button", name="Start").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/about?started=1")
+    assert page.locator("#resume-code .maps-code").is_visible()
     page.locator("input[name=agency]").first.focus()
     page.keyboard.press("Space")
     page.locator("#level").focus()
@@ -97,6 +105,8 @@ def test_without_javascript_on_a_narrow_screen(browser, live_server, session, co
     page = context.new_page()
     page.goto(f"{live_server}/r/{token}")
     assert_fits_width(page)
+    page.get_by_role("button", name="Start").click()
+    assert_fits_width(page)
     page.locator("input[name=agency]").first.check()
     page.locator("#level").check()
     page.get_by_role("button", name="Continue").click()
@@ -112,3 +122,31 @@ def test_without_javascript_on_a_narrow_screen(browser, live_server, session, co
     assert {a.item_id for a in saved} == {i.id for i in section.items}
     assert {a.value for a in saved} == {"dk"}
     context.close()
+
+
+def test_a_comment_before_its_answer_says_saved_only_once_stored(browser, live_server, session,
+                                                                 core):
+    respondent, token = make_invite(session, level="strategic")
+    respondent.agency_id = session.exec(select(Agency.id)).first()
+    session.add(respondent)
+    session.commit()
+    page = browser.new_page(viewport={"width": 1024, "height": 800})
+    page.goto(f"{live_server}/r/{token}")
+    page.get_by_role("button", name="Start").click()
+    item = core.sections[0].items[0]
+    page.wait_for_url(f"**/s/{item.section_id}?started=1")
+    page.locator(f"#q-{item.id} .govuk-details__summary").click()
+    box = page.locator(f"#comment__{item.id}")
+    box.fill("Too early to say")
+    status = page.locator("#autosave-status")
+    # Typed, not yet sent: the status says so, never "Saved".
+    assert "Not saved yet" in status.inner_text()
+    box.blur()
+    status.get_by_text("Comment saved").wait_for()
+    session.expire_all()
+    row = session.exec(select(Answer).where(Answer.respondent_id == respondent.id)).one()
+    assert (row.value, row.comment) == (None, "Too early to say")
+    page.reload()
+    page.locator(f"#q-{item.id} .govuk-details__summary").click()
+    assert page.locator(f"#comment__{item.id}").input_value() == "Too early to say"
+    page.close()

@@ -16,7 +16,14 @@ from app import demo
 from app.models import Agency, Answer, Organisation, Role, RoundStatus, RoundSummary
 from app.services import comparison, results
 from tests.conftest import FormClient, sign_in
-from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
+from tests.factories import (
+    close,
+    make_invite,
+    make_organisation,
+    make_partnership,
+    make_round,
+    make_user,
+)
 
 FACTORS = ["funding", "leadership", "time"]
 
@@ -138,6 +145,7 @@ def test_closing_a_round_keeps_its_summary(session, catalogue, core):
         session.add_all(Answer(respondent_id=respondent.id, item_id=i.id,
                                value=i.scale.scored[-1].value) for i in core.items)
     session.commit()
+    close(session, round_)
     summary = results.summarise(session, round_, catalogue)
     assert summary.respondents == 3 and summary.invited == 3
     assert summary.townsley == "integrated" and summary.gaster == "5"
@@ -166,7 +174,10 @@ def test_exports_are_anonymised_and_safe(admin_client, session, catalogue, core)
     assert rows[0] == comparison.ITEM_COLUMNS
     body = rows[1:]
     assert len(body) == 4
-    assert {r[3] for r in body} == {"Big Agency", comparison.SUPPRESSED}
+    # Tiny Agency has one respondent, and the round's four minus Big Agency's three would
+    # be that one: both are withheld, and with them their sectors.
+    assert {(r[3], r[4], r[5]) for r in body} == {(comparison.SUPPRESSED, comparison.SUPPRESSED,
+                                                   "strategic")}
     assert all(r[2].startswith("R-") for r in body)
     assert not any(str(i) == r[2] for r in body for i in ids)
     assert body[0][0].startswith("'=")  # a formula-looking name is defused

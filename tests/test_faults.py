@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from app import demo
 from app.db import alembic_config, migrate
 from app.models import Answer, AssessmentRound, Role, RoundStatus
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, start_response
 from tests.factories import (
     PASSWORD,
     make_invite,
@@ -359,6 +359,7 @@ def _cookies_from_an_earlier_process(database_url, data_dir, email, token, secti
         assert admin.post("/sign-in", data={"csrftoken": CSRF_META.search(form.text).group(1),
                                             "email": email, "password": PASSWORD},
                           follow_redirects=False).status_code == 303
+        start_response(respondent, token)
         page = respondent.get(f"/r/{token}/s/{section_id}")
         csrf = CSRF_META.search(page.text).group(1)
         signed_in, invited = dict(admin.cookies), dict(respondent.cookies)

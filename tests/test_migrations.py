@@ -30,3 +30,75 @@ def test_downgrade_to_base_and_upgrade_again(database_url, engine):
     tables = set(inspect(engine).get_table_names())
     assert {"organisation", "partnership", "agency", "assessmentround", "respondent",
             "answer", "user", "partnershipcoordinator"} <= tables
+
+
+def test_0005_claims_started_responses_and_raises_low_thresholds(database_url, engine):
+    """Upgrading an 0004 database: a response already started opens for nobody (it may have
+    been opened by anyone holding its link), thresholds below 3 rise to 3, closed rounds learn
+    when they closed, and comparisons are scored again under disclosure control."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+    from sqlmodel.sql.sqltypes import UTCDateTime
+
+    config = alembic_config(database_url)
+    command.downgrade(config, "0004")
+    now = datetime.now(UTC)
+    tables = {
+        "organisation": sa.table("organisation", sa.column("id"), sa.column("name"),
+                                 sa.column("created_at", UTCDateTime())),
+        "partnership": sa.table("partnership", sa.column("id"), sa.column("organisation_id"),
+                                sa.column("name"), sa.column("client_group"),
+                                sa.column("description"),
+                                sa.column("created_at", UTCDateTime())),
+        "assessmentround": sa.table(
+            "assessmentround", sa.column("id"), sa.column("partnership_id"), sa.column("title"),
+            sa.column("questionnaire_key"), sa.column("questionnaire_version"),
+            sa.column("opens_at", UTCDateTime()), sa.column("closes_at", UTCDateTime()),
+            sa.column("status"), sa.column("anonymity_threshold"),
+            sa.column("created_at", UTCDateTime())),
+        "respondent": sa.table("respondent", sa.column("id"), sa.column("round_id"),
+                               sa.column("name"), sa.column("email"), sa.column("token_hash"),
+                               sa.column("started_at", UTCDateTime()),
+                               sa.column("revoked_at", UTCDateTime())),
+    }
+    with engine.begin() as conn:
+        conn.execute(tables["organisation"].insert().values(id=1, name="Old", created_at=now))
+        conn.execute(tables["partnership"].insert().values(
+            id=1, organisation_id=1, name="Old board", client_group="", description="",
+            created_at=now))
+        round_values = dict(partnership_id=1, questionnaire_key="multi-agency-working",
+                            questionnaire_version=1, opens_at=now - timedelta(days=60),
+                            closes_at=now - timedelta(days=30), created_at=now)
+        conn.execute(tables["assessmentround"].insert(), [
+            {**round_values, "id": 1, "title": "Closed", "status": "closed",
+             "anonymity_threshold": 1},
+            {**round_values, "id": 2, "title": "Closed late", "status": "closed",
+             "anonymity_threshold": 5},
+            {**round_values, "id": 3, "title": "Open", "status": "open",
+             "anonymity_threshold": 2, "closes_at": now + timedelta(days=30)}])
+        withdrawn_late = now - timedelta(days=20)
+        conn.execute(tables["respondent"].insert(), [
+            {"id": 1, "round_id": 3, "name": "", "email": "", "token_hash": "a" * 64,
+             "started_at": now - timedelta(days=1), "revoked_at": None},
+            {"id": 2, "round_id": 3, "name": "", "email": "", "token_hash": "b" * 64,
+             "started_at": None, "revoked_at": None},
+            {"id": 3, "round_id": 2, "name": "", "email": "", "token_hash": "c" * 64,
+             "started_at": None, "revoked_at": withdrawn_late}])
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        rounds = {row.id: row for row in conn.execute(sa.text(
+            "SELECT id, anonymity_threshold, closed_at FROM assessmentround"))}
+        respondents = {row.id: row for row in conn.execute(sa.text(
+            "SELECT id, claimed_at, resume_hash FROM respondent"))}
+    assert {i: r.anonymity_threshold for i, r in rounds.items()} == {1: 3, 2: 5, 3: 3}
+    assert rounds[1].closed_at is not None and rounds[3].closed_at is None
+    # Withdrawn after the closing date, before the round was closed: it closed after that.
+    closed_late = rounds[2].closed_at
+    if isinstance(closed_late, str):  # SQLite, read without the column's type
+        closed_late = datetime.fromisoformat(closed_late)
+    if closed_late.tzinfo is None:
+        closed_late = closed_late.replace(tzinfo=UTC)
+    assert abs(closed_late - withdrawn_late) < timedelta(seconds=1)
+    assert respondents[1].claimed_at is not None and respondents[1].resume_hash is None
+    assert respondents[2].claimed_at is None

@@ -9,14 +9,17 @@ from bs4 import BeautifulSoup
 from sqlmodel import Session, select
 
 from app.models import Agency, Answer, Respondent, RoundStatus
+from tests.conftest import start_response
 from tests.factories import make_invite, make_round
 
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def invited(session):
+def invited(session, client):
+    """An invitation whose link the client has started with (its browser holds the claim)."""
     respondent, token = make_invite(session)
+    start_response(client, token)
     return respondent, token
 
 
@@ -126,14 +129,24 @@ def test_comments_are_saved_with_their_answer(client, session, invited, core):
     assert html.select_one(f"#comment__{item.id}").get_text() == "Only in name"
 
 
-def test_resume_from_the_same_link_shows_saved_answers(client, app, session, invited, core):
+def test_resume_on_another_device_with_the_resume_code(client, app, session, invited, core):
     respondent, token = invited
     confirm_about(client, session, token, respondent)
     first = core.sections[0]
     client.post(f"/r/{token}/s/{first.id}", data={i.id: "1" for i in first.items})
-    # A new device: no cookies, only the link.
-    from fastapi.testclient import TestClient
-    with TestClient(app, follow_redirects=False) as other_device:
+    code = page(client.get(f"/r/{token}/s/{first.id}")).select_one(".maps-code").get_text()
+    # A new device: no cookies, only the link, and the code the first device showed.
+    from tests.conftest import FormClient
+    with FormClient(app, follow_redirects=False) as other_device:
+        assert other_device.get(f"/r/{token}").headers["location"] == f"/r/{token}/resume"
+        assert other_device.get(f"/r/{token}/s/{first.id}").headers["location"] == \
+            f"/r/{token}/resume"
+        wrong = other_device.post(f"/r/{token}/resume", data={"code": "AAAA-BBBB-CCCC-DDDD"})
+        assert wrong.status_code == 400
+        assert "not the resume code" in page(wrong).select_one("#code-error").get_text()
+        # Typed loosely: lower case, spaces, an O for a 0.
+        typed = code.lower().replace("-", " ").replace("0", "o")
+        assert other_device.post(f"/r/{token}/resume", data={"code": typed}).status_code == 303
         location = other_device.get(f"/r/{token}").headers["location"]
         assert location == f"/r/{token}/s/{core.sections[1].id}"
         html = page(other_device.get(f"/r/{token}/s/{first.id}"))
@@ -177,6 +190,7 @@ def test_revoked_link_keeps_saved_answers(client, session, invited, core):
 def test_closed_round_refuses_changes_and_keeps_answers(client, session, core):
     round_ = make_round(session)
     respondent, token = make_invite(session, round_)
+    start_response(client, token)
     confirm_about(client, session, token, respondent)
     client.post(f"/r/{token}/answer", data={core.items[0].id: "1"}, headers=HTMX)
     round_.status = RoundStatus.closed
@@ -191,7 +205,8 @@ def test_closed_round_refuses_changes_and_keeps_answers(client, session, core):
 def test_round_past_its_closing_date_is_closed(client, session, core):
     round_ = make_round(session, closes_at=datetime.now(UTC) - timedelta(minutes=1))
     _, token = make_invite(session, round_)
-    assert client.get(f"/r/{token}/about").status_code == 409
+    assert client.get(f"/r/{token}/welcome").status_code == 409
+    assert client.post(f"/r/{token}/start").status_code == 409
 
 
 def test_item_not_in_the_rounds_version(client, session, invited, core):
@@ -278,7 +293,7 @@ def test_reopened_response_can_be_changed_again(client, session, invited, core):
 
 
 def test_two_tabs_saving_at_once_leave_one_answer_per_item_the_last(app, engine, session,
-                                                                    invited, core):
+                                                                    client, invited, core):
     respondent, token = invited
     from tests.conftest import FormClient
 
@@ -287,7 +302,8 @@ def test_two_tabs_saving_at_once_leave_one_answer_per_item_the_last(app, engine,
 
     def tab(values: list[str]):
         try:
-            with FormClient(app) as tab_client:
+            # Tabs of the browser that started: they share its cookies.
+            with FormClient(app, cookies=dict(client.cookies)) as tab_client:
                 for value in values:
                     for item in items:
                         r = tab_client.post(f"/r/{token}/answer", data={item.id: value},
@@ -315,9 +331,11 @@ def test_respondent_only_sees_their_own_answers(client, session, core):
     alice, alice_token = make_invite(session, round_)
     bob, bob_token = make_invite(session, round_)
     for r, t in ((alice, alice_token), (bob, bob_token)):
+        start_response(client, t)
         confirm_about(client, session, t, r)
     item = core.items[0]
     client.post(f"/r/{alice_token}/answer", data={item.id: "2"}, headers=HTMX)
     html = page(client.get(f"/r/{bob_token}/s/{item.section_id}"))
     assert html.select("input[type=radio][checked]") == []
+    session.expire_all()
     assert session.exec(select(Respondent).where(Respondent.id == bob.id)).one().started_at is None

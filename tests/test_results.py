@@ -9,7 +9,7 @@ from sqlmodel import select
 from app import demo
 from app.models import Agency, Answer, AssessmentRound, Partnership
 from app.services import results
-from tests.factories import make_invite, make_round
+from tests.factories import close, make_invite, make_round
 
 
 def test_only_submitted_responses_are_scored(session, catalogue, core):
@@ -23,6 +23,7 @@ def test_only_submitted_responses_are_scored(session, catalogue, core):
             respondent.submitted_at = datetime.now(UTC)
         session.add(respondent)
     session.commit()
+    close(session, round_)
     scores = results.score(session, round_, catalogue)
     assert scores.invited == 4
     assert scores.result.coverage.respondents == 3
@@ -64,9 +65,15 @@ def test_cli_report_for_a_round_in_the_database(session, catalogue, core, databa
         session.add_all(Answer(respondent_id=respondent.id, item_id=i.id,
                                value=i.scale.scored[-1].value) for i in core.items)
     session.commit()
+    runner = CliRunner()
+    monkeypatch.setenv("MAPS_DATABASE_URL", database_url)
+    still_open = runner.invoke(cli, ["report", str(round_.id), "--out", str(tmp_path / "x.pdf")])
+    assert still_open.exit_code == 2
+    assert "Results appear when the round closes" in still_open.output
+    assert not (tmp_path / "x.pdf").exists()
+    close(session, round_)
     monkeypatch.setenv("MAPS_DATABASE_URL", database_url)
     out = tmp_path / "plan.pdf"
-    runner = CliRunner()
     result = runner.invoke(cli, ["report", str(round_.id), "--out", str(out), "--no-charts"])
     assert result.exit_code == 0, result.output
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(out.read_bytes())).pages)

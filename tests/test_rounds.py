@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app.models import AssessmentRound, AuditEvent, Respondent, Role, RoundStatus
 from app.services.rounds import LOCAL
-from tests.conftest import sign_in
+from tests.conftest import FormClient, sign_in, start_response
 from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
 
 HTMX = {"HX-Request": "true"}
@@ -34,6 +34,13 @@ def world(session):
 def coordinator_client(client, world):
     sign_in(client, world[1])
     return client
+
+
+@pytest.fixture
+def board_member(app):
+    """The browser of a board member, who opens the link they were sent."""
+    with FormClient(app, follow_redirects=False) as client:
+        yield client
 
 
 @pytest.fixture
@@ -79,7 +86,8 @@ def test_open_a_round(coordinator_client, session, world, settings):
     assert (closes.hour, closes.minute) == (23, 59)
     assert audit_actions(session)[-1] == "round_opened"
     round_page = page(coordinator_client.get(f"/rounds/{round_.id}"))
-    assert round_page.select_one(f"a[href='/rounds/{round_.id}/results']").text == "Results"
+    # No results while it is open, so no link to them.
+    assert round_page.select_one(f"a[href='/rounds/{round_.id}/results']") is None
 
 
 @pytest.mark.parametrize("fields, field, message", [
@@ -118,7 +126,7 @@ def test_close_round_makes_links_stop_working(coordinator_client, session, open_
     assert response.status_code == 303
     session.refresh(open_round)
     assert open_round.status == RoundStatus.closed
-    assert coordinator_client.get(f"/r/{token}/about").status_code == 409
+    assert coordinator_client.get(f"/r/{token}/welcome").status_code == 409
     assert coordinator_client.post(f"/rounds/{open_round.id}/close").status_code == 409
     response = coordinator_client.post(f"/rounds/{open_round.id}/invites", data={
         "name": "Late Person", "email": "late@example.org", "agency": "1"})
@@ -134,7 +142,7 @@ def agency_ids(session, round_) -> dict[str, int]:
         Agency.partnership_id == round_.partnership_id))}
 
 
-def test_invite_one_board_member(coordinator_client, session, open_round):
+def test_invite_one_board_member(coordinator_client, board_member, session, open_round):
     agencies = agency_ids(session, open_round)
     response = coordinator_client.post(f"/rounds/{open_round.id}/invites", data={
         "name": "Priya Shah", "email": "Priya@Example.org",
@@ -145,8 +153,11 @@ def test_invite_one_board_member(coordinator_client, session, open_round):
     respondent = session.exec(select(Respondent)).one()
     assert (respondent.name, respondent.email, respondent.level) == (
         "Priya Shah", "priya@example.org", "strategic")
+    # The coordinator holding the link is sent to start, not to the questions.
+    assert coordinator_client.get(link).headers["location"] == f"{link}/welcome"
     # Agency and level known: the board member goes straight to the questions.
-    assert coordinator_client.get(link).headers["location"].startswith(f"{link}/s/")
+    start_response(board_member, link.removeprefix("/r/"))
+    assert board_member.get(link).headers["location"].startswith(f"{link}/s/")
     response = coordinator_client.post(f"/rounds/{open_round.id}/invites", data={
         "name": "Priya Again", "email": "priya@example.org",
         "agency": agencies["Testshire Health"]})
@@ -296,21 +307,24 @@ def test_no_file_chosen(coordinator_client, open_round):
 
 # --- Links: reissue, withdraw, reopen --------------------------------------------------------
 
-def test_reissue_kills_the_old_link_and_keeps_answers(coordinator_client, session, open_round,
-                                                      core):
+def test_reissue_kills_the_old_link_and_keeps_answers(coordinator_client, board_member,
+                                                      session, open_round, core):
     respondent, old = make_invite(session, open_round)
+    start_response(board_member, old)
     item = core.items[0]
     value = item.scale.scored[-1].value
-    response = coordinator_client.post(f"/r/{old}/answer", data={item.id: value}, headers=HTMX)
+    response = board_member.post(f"/r/{old}/answer", data={item.id: value}, headers=HTMX)
     assert response.status_code == 200
     response = coordinator_client.post(
         f"/rounds/{open_round.id}/invites/{respondent.id}/reissue")
     assert response.status_code == 200
     [new] = links_on(response)
-    assert coordinator_client.get(f"/r/{old}").status_code == 404
-    assert coordinator_client.get(new).status_code == 303
-    response = coordinator_client.get(f"{new}/s/{item.section_id}")
+    assert board_member.get(f"/r/{old}").status_code == 404
+    # The new link opens the answers in the board member's browser, and nowhere else.
+    response = board_member.get(f"{new}/s/{item.section_id}")
     assert page(response).select_one(f"input[name={item.id}][checked]")["value"] == value
+    assert coordinator_client.get(f"{new}/s/{item.section_id}").headers["location"] == \
+        f"{new}/resume"
     assert audit_actions(session)[-1] == "invite_reissued"
 
 
@@ -330,8 +344,11 @@ def test_withdrawn_invite_stops_working_and_can_be_restored(coordinator_client, 
     assert audit_actions(session)[-2:] == ["invite_revoked", "invite_reissued"]
 
 
-def test_reopen_a_submitted_response(coordinator_client, session, open_round, core):
+def test_reopen_a_submitted_response(coordinator_client, board_member, session, open_round,
+                                     core):
     respondent, token = make_invite(session, open_round)
+    start_response(board_member, token)
+    session.refresh(respondent)
     respondent.submitted_at = datetime.now(UTC)
     session.add(respondent)
     session.commit()
@@ -339,8 +356,8 @@ def test_reopen_a_submitted_response(coordinator_client, session, open_round, co
     assert response.status_code == 303
     session.refresh(respondent)
     assert respondent.submitted_at is None
-    response = coordinator_client.post(f"/r/{token}/answer", data={core.items[0].id: "2"},
-                                       headers=HTMX)
+    response = board_member.post(f"/r/{token}/answer", data={core.items[0].id: "2"},
+                                 headers=HTMX)
     assert response.status_code == 200
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "response_reopened")).one()
     assert event.detail["respondent"] == respondent.id
@@ -384,10 +401,22 @@ def test_response_rate_by_agency(coordinator_client, session, open_round):
     response = coordinator_client.get(f"/rounds/{open_round.id}")
     rows = [[c.get_text(strip=True) for c in tr.select("th, td")]
             for tr in page(response).select("#response-rate tbody tr")]
-    assert rows == [["Testshire Health", "3", "2", "1", "33%"],
-                    ["Testshire Schools", "1", "1", "1", "100%"],
-                    ["Agency not chosen yet", "1", "0", "0", "0%"],
-                    ["All agencies", "5", "3", "2", "40%"]]
+    # One submitted from each agency: fewer than the threshold of 3, so withheld.
+    assert rows == [["Testshire Health", "3", "withheld", "–"],
+                    ["Testshire Schools", "1", "withheld", "–"],
+                    ["Agency not chosen yet", "1", "0", "0%"],
+                    ["All agencies", "5", "2", "40%"]]
+    for agency in ("Testshire Health", "Testshire Health", "Testshire Schools",
+                   "Testshire Schools"):
+        respondent, _ = make_invite(session, open_round, agency_id=ids[agency],
+                                    level="strategic")
+        respondent.started_at = respondent.submitted_at = now
+        session.add(respondent)
+    session.commit()
+    rows = [[c.get_text(strip=True) for c in tr.select("th, td")] for tr in page(
+        coordinator_client.get(f"/rounds/{open_round.id}")).select("#response-rate tbody tr")]
+    assert rows[:2] == [["Testshire Health", "5", "3", "60%"],
+                        ["Testshire Schools", "3", "3", "100%"]]
     # htmx polls the same URL for just the table.
     fragment = coordinator_client.get(f"/rounds/{open_round.id}", headers=HTMX)
     assert "<html" not in fragment.text

@@ -58,7 +58,9 @@ def random_board(seed, n, dont_know_rate, missing_rate, questionnaire=CORE):
     return respondents
 
 
-boards = st.builds(random_board, seed=st.integers(0, 10**6), n=st.integers(1, 14),
+# At least the default threshold (3), so the whole partnership's figures are shown: what
+# disclosure control withholds is tested in tests/test_privacy.py.
+boards = st.builds(random_board, seed=st.integers(0, 10**6), n=st.integers(3, 14),
                    dont_know_rate=st.sampled_from([0, 0.1, 0.5]),
                    missing_rate=st.sampled_from([0, 0.1, 0.6]))
 fast = settings(max_examples=40, deadline=None,
@@ -188,14 +190,17 @@ def test_dont_know_is_excluded_and_counted():
     assert score.distribution["dk"] == 2
 
 
-def test_small_groups_are_suppressed():
+def test_small_groups_and_their_complements_are_withheld():
     respondents = board(lambda item, i: best(item), n=5)  # agencies get 2, 1, 1, 1
     result = score_round(CORE, respondents, anonymity_threshold=3)
     agencies = {g.name: g for g in result.groups if g.kind == "agency"}
-    assert all(g.suppressed and g.overall is None and not g.items for g in agencies.values())
+    assert all(g.suppressed and g.overall is None and not g.items and g.respondents is None
+               for g in agencies.values())
     levels = {g.name: g for g in result.groups if g.kind == "level"}
-    assert not levels["strategic"].suppressed  # 3 strategic
     assert levels["operational"].suppressed  # 2 operational
+    # 3 strategic, but the whole partnership minus them would be the 2 operational.
+    assert levels["strategic"].suppressed
+    assert result.coverage.by_level == {"strategic": None, "operational": None}
     assert all(g.between != "agency" for g in result.consensus.agency_gaps)
     assert result.consensus.agency_gaps == [] and result.consensus.level_gaps == []
     lowered = score_round(CORE, respondents, anonymity_threshold=1)

@@ -87,8 +87,18 @@ class GroupCount:
     kind: str  # agency or level
     name: str
     label: str
-    respondents: int
+    respondents: int | None  # None: withheld with the group's figures
     suppressed: bool
+
+
+@dataclass(frozen=True)
+class CommentGroup:
+    """One question's comments, in the order of their text: never who wrote them, or when."""
+
+    item_id: str
+    text: str
+    section: str
+    comments: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -219,6 +229,7 @@ class ReportContext:
     suppressed: tuple[GroupCount, ...]
     compared: dict[str, int]  # agency/level -> how many groups are large enough to compare
     item_tables: tuple[ItemTable, ...]
+    comments: tuple[CommentGroup, ...] = ()
     thresholds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -296,6 +307,7 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
         compared={kind: sum(1 for g in result.groups if g.kind == kind and not g.suppressed)
                   for kind in ("agency", "level")},
         item_tables=_item_tables(questionnaire, result),
+        comments=_comments(questionnaire, result),
         thresholds={"anonymity": result.anonymity_threshold,
                     "notable_gap": scoring.NOTABLE_GAP, "contested_share": scoring.CONTESTED_SHARE,
                     "contested_sd": scoring.CONTESTED_SD, "met": scoring.MET,
@@ -322,6 +334,14 @@ def _counts(result: RoundResult, kind: str, counts: dict[str, int]) -> tuple[Gro
         rows.append(GroupCount(kind=kind, name=name, label=group_label(kind, name),
                                respondents=n, suppressed=bool(group and group.suppressed)))
     return tuple(rows)
+
+
+def _comments(questionnaire: Questionnaire, result: RoundResult) -> tuple[CommentGroup, ...]:
+    return tuple(CommentGroup(item_id=item_id, text=questionnaire.item(item_id).text,
+                              section=questionnaire.section(
+                                  questionnaire.item(item_id).section_id).title,
+                              comments=tuple(texts))
+                 for item_id, texts in result.comments.items())
 
 
 def _criterion(c: Criterion) -> CriterionRow:

@@ -82,12 +82,12 @@ def measure(questionnaire: Questionnaire, per_respondent: Sequence[dict[str, flo
     facts = {i.id for i in questionnaire.items if is_marker(questionnaire, i)}
     consensus.contested = [a for a in spread if a.key not in facts]
     consensus.disputed_facts = [a for a in spread if a.key in facts]
-    consensus.agency_gaps = _gaps(groups, "agency")
-    consensus.level_gaps = _gaps(groups, "level")
+    consensus.agency_gaps = gaps(groups, "agency")
+    consensus.level_gaps = gaps(groups, "level")
     return consensus
 
 
-def _gaps(groups: Sequence[GroupScores], kind: str) -> list[Gap]:
+def gaps(groups: Sequence[GroupScores], kind: str) -> list[Gap]:
     """For each factor, the highest- and lowest-scoring groups that are large enough to show,
     largest gaps first. Suppressed groups never appear, so no small group is exposed."""
     shown = [g for g in groups if g.kind == kind and not g.suppressed]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.questionnaires.schema import Questionnaire
+from app.scoring import disclosure
 from app.scoring import thresholds as t
 from app.scoring.consensus import Consensus, measure
 from app.scoring.scores import (
@@ -25,10 +26,11 @@ class Coverage:
     agencies_responding: int
     agencies_in_partnership: int | None
     items: int
-    answered_share: float  # of all respondent x item cells, how many were answered
-    dont_know_share: float  # of answered cells, how many were "don't know"
-    by_level: dict[str, int]
-    by_agency: dict[str, int]
+    # None when the round is too small for any figure to be shown (disclosure.py).
+    answered_share: float | None  # of all respondent x item cells, how many were answered
+    dont_know_share: float | None  # of answered cells, how many were "don't know"
+    by_level: dict[str, int | None]  # None: this group's size is withheld
+    by_agency: dict[str, int | None]
     confidence: str  # adequate, low, insufficient
     notes: list[str]
 
@@ -42,6 +44,8 @@ class RoundResult:
     groups: list[GroupScores]
     consensus: Consensus
     placements: list[Placement]
+    # Item id -> its comments, sorted by their text: never who wrote them, nor in what order.
+    comments: dict[str, list[str]]
 
     def placement(self, model: str) -> Placement:
         return next(p for p in self.placements if p.model == model)
@@ -73,14 +77,14 @@ def _rounded(value: Any) -> Any:
 def score_round(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswers], *,
                 anonymity_threshold: int = t.DEFAULT_ANONYMITY_THRESHOLD,
                 agencies_in_partnership: int | None = None) -> RoundResult:
-    """Score a round's answers. Raises ScoringInputError listing every unknown item or value."""
+    """Score a round's answers, with every figure disclosure control withholds taken out.
+    Raises ScoringInputError listing every unknown item or value."""
     check_answers(questionnaire, respondents)
     per_respondent = [answer_scores(questionnaire, r) for r in respondents]
     partnership = score_group(questionnaire, "all", "Whole partnership", respondents,
                               per_respondent)
-    groups = breakdowns(questionnaire, respondents, per_respondent,
-                        anonymity_threshold=anonymity_threshold)
-    return RoundResult(
+    groups = breakdowns(questionnaire, respondents, per_respondent)
+    everything = RoundResult(
         questionnaire=questionnaire.ref,
         anonymity_threshold=anonymity_threshold,
         coverage=coverage(questionnaire, respondents, per_respondent, agencies_in_partnership),
@@ -88,7 +92,24 @@ def score_round(questionnaire: Questionnaire, respondents: Sequence[RespondentAn
         groups=groups,
         consensus=measure(questionnaire, per_respondent, groups),
         placements=place(questionnaire, per_respondent, len(respondents)),
+        comments=comments_by_item(questionnaire, respondents),
     )
+    shown = disclosure.plan(disclosure.cells_of((r.agency, r.level) for r in respondents),
+                            anonymity_threshold)
+    return disclosure.apply(everything, shown)
+
+
+def comments_by_item(questionnaire: Questionnaire,
+                     respondents: Sequence[RespondentAnswers]) -> dict[str, list[str]]:
+    """Every comment, by question in the questionnaire's order, each question's sorted by
+    text so that their order says nothing about who wrote them or when."""
+    found: dict[str, list[str]] = {}
+    for respondent in respondents:
+        for item_id, text in respondent.comments.items():
+            if text and text.strip():
+                found.setdefault(item_id, []).append(text.strip())
+    return {i.id: sorted(found[i.id], key=lambda c: (c.casefold(), c))
+            for i in questionnaire.items if i.id in found}
 
 
 def coverage(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswers],
@@ -101,8 +122,8 @@ def coverage(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswe
     dont_know = sum(1 for s in per_respondent for i in required
                     if i.id in s and s[i.id] is None)
     agencies = {r.agency for r in respondents}
-    by_level: dict[str, int] = {}
-    by_agency: dict[str, int] = {}
+    by_level: dict[str, int | None] = {}
+    by_agency: dict[str, int | None] = {}
     for r in respondents:
         by_level[r.level or "not given"] = by_level.get(r.level or "not given", 0) + 1
         by_agency[r.agency] = by_agency.get(r.agency, 0) + 1

@@ -19,6 +19,7 @@ class RespondentAnswers:
     answers: Mapping[str, str | None]
     level: str | None = None
     sector: str | None = None
+    comments: Mapping[str, str] = field(default_factory=dict)  # item id -> comment
 
 
 class ScoringInputError(ValueError):
@@ -28,8 +29,9 @@ class ScoringInputError(ValueError):
 
 
 def respondents_from_json(data: Any) -> list[RespondentAnswers]:
-    """Read {"respondents": [{"agency", "sector", "level", "answers": {...}}]}, the format of
-    `maps score` and `maps report`, saying exactly what is wrong and where."""
+    """Read {"respondents": [{"agency", "sector", "level", "answers": {...},
+    "comments": {...}}]} ("comments" optional), the format of `maps score` and `maps report`,
+    saying exactly what is wrong and where."""
     if not isinstance(data, dict) or not isinstance(data.get("respondents"), list):
         raise ScoringInputError(['the file must be an object with a "respondents" list'])
     problems, respondents = [], []
@@ -47,10 +49,15 @@ def respondents_from_json(data: Any) -> list[RespondentAnswers]:
                if v is not None and (isinstance(v, bool) or not isinstance(v, str | int | float))]
         for key in bad:
             problems.append(f"respondent {n}: answer to '{key}' must be a value or null")
+        comments = raw.get("comments", {})
+        if not isinstance(comments, dict) or not all(isinstance(v, str)
+                                                     for v in comments.values()):
+            problems.append(f'respondent {n}: "comments" must be an object of item id: text')
+            comments = {}
         if not problems:
             respondents.append(RespondentAnswers(
                 agency=agency.strip(), level=raw.get("level"), sector=raw.get("sector"),
-                answers={k: normalise(v) for k, v in answers.items()}))
+                answers={k: normalise(v) for k, v in answers.items()}, comments=comments))
     if problems:
         raise ScoringInputError(problems)
     return respondents
@@ -71,6 +78,10 @@ def check_answers(questionnaire: Questionnaire, respondents: Sequence[Respondent
                 allowed = ", ".join(o.value for o in item.scale.options)
                 problems.append(f"respondent {n}: {value!r} is not on the scale of "
                                 f"'{item_id}' (allowed: {allowed}, or null for don't know)")
+        for item_id in respondent.comments:
+            if questionnaire.item(item_id) is None:
+                problems.append(f"respondent {n}: comment on '{item_id}', which is not an "
+                                f"item of {questionnaire.ref}")
     if problems:
         raise ScoringInputError(problems)
 
@@ -120,7 +131,7 @@ class TagScore:
 class GroupScores:
     kind: str  # "all", "agency", "level"
     name: str
-    respondents: int
+    respondents: int | None  # None when the group's figures are withheld (disclosure.py)
     suppressed: bool = False
     overall: float | None = None
     overall_band: str | None = None
@@ -183,12 +194,8 @@ def _band(bands: Bands | None, score: float | None, total: float | None = None) 
 
 def score_group(questionnaire: Questionnaire, kind: str, name: str,
                 respondents: Sequence[RespondentAnswers],
-                per_respondent: Sequence[dict[str, float | None]],
-                *, suppressed: bool = False) -> GroupScores:
-    group = GroupScores(kind=kind, name=name, respondents=len(respondents),
-                        suppressed=suppressed)
-    if suppressed:
-        return group
+                per_respondent: Sequence[dict[str, float | None]]) -> GroupScores:
+    group = GroupScores(kind=kind, name=name, respondents=len(respondents))
     for item in questionnaire.items:
         answered = [s for s in per_respondent if item.id in s]
         values = [s[item.id] for s in answered if s[item.id] is not None]
@@ -224,9 +231,9 @@ def score_group(questionnaire: Questionnaire, kind: str, name: str,
 
 
 def breakdowns(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswers],
-               per_respondent: Sequence[dict[str, float | None]], *,
-               anonymity_threshold: int) -> list[GroupScores]:
-    """Scores per agency and per level; groups below the threshold keep only their size."""
+               per_respondent: Sequence[dict[str, float | None]]) -> list[GroupScores]:
+    """Scores per agency and per level, every group scored: app/scoring/disclosure.py then
+    withholds those a round may not show."""
     groups = []
     for kind, key in (("agency", lambda r: r.agency), ("level", lambda r: r.level)):
         names = sorted({key(r) for r in respondents if key(r)})
@@ -234,6 +241,5 @@ def breakdowns(questionnaire: Questionnaire, respondents: Sequence[RespondentAns
             members = [i for i, r in enumerate(respondents) if key(r) == name]
             groups.append(score_group(
                 questionnaire, kind, name, [respondents[i] for i in members],
-                [per_respondent[i] for i in members],
-                suppressed=len(members) < anonymity_threshold))
+                [per_respondent[i] for i in members]))
     return groups

@@ -15,8 +15,13 @@ TYPOLOGY_TAGS = ("townsley", "gaster", "fox_butler_stage", "fox_butler_function"
                  "audit_commission", "atkinson", "watson")
 
 # --- Anonymity -------------------------------------------------------------------------
-# Breakdowns for agencies or levels with fewer respondents than this are suppressed.
+# No figure is shown for a group of fewer respondents than a round's threshold, nor one that
+# would let such a group be worked out by subtraction (app/scoring/disclosure.py). The
+# threshold is at least the site's minimum (MAPS_MIN_ANONYMITY_THRESHOLD), which defaults to
+# this; the minimum cannot be set below LEAST: in a group of two, either member can subtract
+# their own answers from the pair's and read the other's.
 DEFAULT_ANONYMITY_THRESHOLD = 3
+LEAST_ANONYMITY_THRESHOLD = 3
 
 # --- Consensus -------------------------------------------------------------------------
 # Agreement index = 1 - SD / MAX_SD, where MAX_SD is the largest standard deviation that

@@ -12,6 +12,7 @@ from app.models import (
     Agency,
     AssessmentRound,
     Partnership,
+    RoundStatus,
     User,
     utcnow,
 )
@@ -36,6 +37,9 @@ def items_of(session: Session, *, round_: AssessmentRound) -> list[ActionItem]:
 
 def recommendations_for(session: Session, *, round_: AssessmentRound,
                         catalogue) -> list[Recommendation]:
+    """The recommendations of a closed round's result; none while it is open (no results)."""
+    if round_.status != RoundStatus.closed:
+        return []
     scores = results.score(session, round_, catalogue)
     return recommend(scores.result, scores.questionnaire)
 
@@ -174,7 +178,7 @@ def delete(session: Session, *, item: ActionItem, round_: AssessmentRound,
 
 
 def _rows(session: Session, round_: AssessmentRound) -> tuple:
-    # Imported here, as results.report_context does: the report package draws with Plotly.
+    # Imported here, as report.report_context does: the report package draws with Plotly.
     from app.reports.context import ActionPlanRow
 
     names = dict(session.exec(select(Agency.id, Agency.name)

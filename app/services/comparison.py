@@ -5,6 +5,7 @@ import csv
 import hashlib
 import hmac
 import io
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,7 +13,6 @@ from datetime import datetime
 from functools import partial
 from statistics import fmean
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -24,7 +24,9 @@ from app.models import (
     RoundStatus,
     RoundSummary,
 )
+from app.scoring import disclosure
 from app.services.inputs import strip_control_characters
+from app.services.results import counted
 
 DIMENSIONS = ("organisation", "joint_investment", "integration")
 AREAS = ("working_relationships", "multi_agency_processes", "resources",
@@ -215,47 +217,93 @@ def _round(value: float | None) -> float | None:
 
 ITEM_COLUMNS = ["partnership", "round", "respondent", "agency", "sector", "level", "item_id",
                 "value"]
-SUPPRESSED = "(group too small to show)"
+SUPPRESSED = "(withheld)"
 
 
-def item_rows(session: Session, organisation_id: int, secret: str) -> Iterator[list]:
-    """Every submitted answer in the organisation's closed rounds, anonymised: respondent ids
-    become keyed hashes, and the agency and level of any group smaller than its round's
-    anonymity threshold are withheld."""
-    rounds = select(AssessmentRound.id).join(
-        Partnership, Partnership.id == AssessmentRound.partnership_id).where(
-        Partnership.organisation_id == organisation_id,
-        AssessmentRound.status == RoundStatus.closed)
-    submitted = (col(Respondent.submitted_at).is_not(None), col(Respondent.revoked_at).is_(None),
-                 col(Respondent.round_id).in_(rounds))
-    agency_sizes = {(r, a): n for r, a, n in session.exec(
-        select(Respondent.round_id, Respondent.agency_id, func.count())
-        .where(*submitted).group_by(Respondent.round_id, Respondent.agency_id))}
-    level_sizes = {(r, lv): n for r, lv, n in session.exec(
-        select(Respondent.round_id, Respondent.level, func.count())
-        .where(*submitted).group_by(Respondent.round_id, Respondent.level))}
+@dataclass(frozen=True)
+class _Released:
+    """What a download says about one counted respondent."""
+
+    pseudonym: str
+    agency: str
+    sector: str
+    level: str
+
+
+def item_rows(session: Session, organisation_id: int) -> Iterator[list]:
+    """Every counted answer in the organisation's closed rounds, anonymised for one download:
+
+    - a round too small to show any figure is left out;
+    - a row's agency (with its sector) and level are shown only where the round's results show
+      that group (the same disclosure plan); if a combination of the two shown would still hold
+      fewer people than the threshold, the round's levels are all withheld, so every
+      combination a row carries holds at least the threshold (k-anonymity by global recoding);
+    - respondents get pseudonyms from a key made for this download, so no two downloads or
+      rounds can be joined on them, and rows are in pseudonym order, not the order people
+      answered."""
+    released = _released(session, organisation_id, key=secrets.token_bytes(32))
     answers = session.exec(
-        select(Partnership.name, AssessmentRound.title, AssessmentRound.id,
-               AssessmentRound.anonymity_threshold, Respondent.id, Agency.id, Agency.name,
-               Agency.sector, Respondent.level, Answer.item_id, Answer.value)
+        select(Partnership.name, AssessmentRound.title, AssessmentRound.id, Respondent.id,
+               Answer.item_id, Answer.value)
         .join(AssessmentRound, AssessmentRound.id == Respondent.round_id)
         .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
-        .join(Agency, Agency.id == Respondent.agency_id)
         .join(Answer, Answer.respondent_id == Respondent.id)
-        .where(*submitted)
-        .order_by(Partnership.name, AssessmentRound.id, Respondent.id, Answer.item_id)
+        .where(col(Respondent.id).in_(list(released) or [-1]), col(Answer.value).is_not(None))
+        .order_by(Partnership.name, AssessmentRound.id)
         .execution_options(yield_per=2000))
-    for (partnership, title, round_id, threshold, respondent_id, agency_id, agency, sector,
-         level, item_id, value) in answers:
-        small_agency = agency_sizes.get((round_id, agency_id), 0) < threshold
-        small_level = level_sizes.get((round_id, level), 0) < threshold
-        yield [partnership, title, pseudonym(secret, respondent_id),
-               SUPPRESSED if small_agency else agency, SUPPRESSED if small_agency else sector,
-               SUPPRESSED if small_level else level, item_id, value]
+    buffered: list[list] = []
+    current = None
+    for partnership, title, round_id, respondent_id, item_id, value in answers:
+        if round_id != current and buffered:
+            yield from sorted(buffered, key=lambda r: (r[2], r[6]))
+            buffered = []
+        current = round_id
+        person = released[respondent_id]
+        buffered.append([partnership, title, person.pseudonym, person.agency, person.sector,
+                         person.level, item_id, value])
+    yield from sorted(buffered, key=lambda r: (r[2], r[6]))
 
 
-def pseudonym(secret: str, respondent_id: int) -> str:
-    digest = hmac.new(secret.encode(), f"respondent:{respondent_id}".encode(), hashlib.sha256)
+def _released(session: Session, organisation_id: int, *, key: bytes) -> dict[int, _Released]:
+    """Each counted respondent of the organisation's closed rounds, as a download shows them."""
+    people = session.exec(
+        select(AssessmentRound.id, AssessmentRound.anonymity_threshold,
+               AssessmentRound.closed_at, Respondent.id, Respondent.submitted_at,
+               Respondent.revoked_at, Agency.name, Agency.sector, Respondent.level)
+        .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
+        .join(Respondent, Respondent.round_id == AssessmentRound.id)
+        .join(Agency, Agency.id == Respondent.agency_id)
+        .where(Partnership.organisation_id == organisation_id,
+               AssessmentRound.status == RoundStatus.closed,
+               col(Respondent.submitted_at).is_not(None))).all()
+    by_round = defaultdict(list)
+    for round_id, threshold, closed_at, respondent_id, submitted, revoked, *who in people:
+        if counted(submitted, revoked, closed_at):
+            by_round[(round_id, threshold)].append((respondent_id, *who))
+    released = {}
+    for (_, threshold), members in by_round.items():
+        shown = disclosure.plan(disclosure.cells_of((a, lv) for _, a, _, lv in members),
+                                threshold)
+        if not shown.whole:
+            continue
+        agency = {m[0]: m[1] if shown.shows(disclosure.AGENCY, m[1]) else SUPPRESSED
+                  for m in members}
+        level = {m[0]: m[3] if shown.shows(disclosure.LEVEL, m[3]) else SUPPRESSED
+                 for m in members}
+        combinations = Counter((agency[m[0]], level[m[0]]) for m in members)
+        if min(combinations.values()) < threshold:
+            level = dict.fromkeys(level, SUPPRESSED)
+        for respondent_id, _agency, sector, _level in members:
+            shown_agency = agency[respondent_id]
+            released[respondent_id] = _Released(
+                pseudonym=pseudonym(key, respondent_id), agency=shown_agency,
+                sector=SUPPRESSED if shown_agency == SUPPRESSED else sector,
+                level=level[respondent_id])
+    return released
+
+
+def pseudonym(key: bytes, respondent_id: int) -> str:
+    digest = hmac.new(key, f"respondent:{respondent_id}".encode(), hashlib.sha256)
     return "R-" + digest.hexdigest()[:12]
 
 

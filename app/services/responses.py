@@ -1,6 +1,7 @@
-"""A board member's response: invite tokens, saving answers, submitting."""
+"""A board member's response: invite tokens, claiming a link, saving answers, submitting."""
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import Agency, Answer, AssessmentRound, Respondent, RoundStatus, utcnow
 from app.questionnaires.schema import Questionnaire
@@ -77,6 +78,60 @@ def open_invitation(session: Session, token: str, catalogue) -> Invitation:
     return Invitation(respondent, round_, questionnaire)
 
 
+# --- Claiming a link ------------------------------------------------------------------------
+# The first browser to start with a link claims it and keeps a resume code in a cookie. From
+# then on only a browser presenting that code sees or changes the response, whoever else holds
+# the link: the coordinator who sent it, someone it was forwarded to, a reissued link.
+
+# Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand survives.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 16  # 80 bits: far beyond guessing, however many tries
+
+
+def new_resume_code() -> str:
+    return format_code("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+
+
+def normalise_code(text: str) -> str:
+    """A typed code as stored: case, spaces and dashes ignored, look-alike letters mapped."""
+    text = text.upper().translate(str.maketrans("OIL", "011"))
+    return "".join(c for c in text if c in CODE_ALPHABET)
+
+
+def format_code(text: str) -> str:
+    """A code in groups of four, as MAPS shows it: 7KQ2-9XMP-4RTW-F2HN."""
+    code = normalise_code(text)
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(f"resume:{normalise_code(code)}".encode()).hexdigest()
+
+
+def holds_claim(respondent: Respondent, code: str | None) -> bool:
+    """Whether this code (from a cookie or typed) opens the response."""
+    if not code or respondent.resume_hash is None:
+        return False
+    return hmac.compare_digest(_code_hash(code), respondent.resume_hash)
+
+
+def claim(session: Session, respondent: Respondent) -> str:
+    """Claim an unclaimed link for the browser starting now; returns its resume code, which
+    is kept only as a hash (and in that browser)."""
+    code = new_resume_code()
+    # One statement, so of two browsers starting at once exactly one claims the link.
+    claimed = session.exec(sql_update(Respondent).where(
+        Respondent.id == respondent.id, col(Respondent.claimed_at).is_(None),
+    ).values(resume_hash=_code_hash(code), claimed_at=utcnow()))
+    session.commit()
+    session.refresh(respondent)
+    if claimed.rowcount != 1:
+        raise ResponseError(409, "This link has already been used",
+                            "Someone started with this link in another browser. If that was "
+                            "you, enter your resume code.")
+    return code
+
+
 def is_open(round_: AssessmentRound, now: datetime | None = None) -> bool:
     now = now or datetime.now(UTC)
     return round_.status == RoundStatus.open and round_.opens_at <= now < round_.closes_at
@@ -142,7 +197,8 @@ def parse_answer_form(form: Mapping[str, str], questionnaire: Questionnaire,
 
 def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers) -> int:
     """Insert or update each answer in one statement per item, so two tabs saving at once
-    leave exactly one row per item (the last write wins), and commit."""
+    leave exactly one row per item (the last write wins), and commit. A comment sent on its
+    own is kept in the item's row, with no answer until one is chosen."""
     now = utcnow()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -154,15 +210,6 @@ def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers
             row["value"] = update["value"] = parsed.values[item_id]
         if item_id in parsed.comments:
             row["comment"] = update["comment"] = parsed.comments[item_id]
-        if "value" not in row:
-            # A comment on its own waits for its answer: kept only if the answer exists. (An
-            # upsert cannot do this: the row it would insert has no value, which is refused
-            # before the conflict is seen.)
-            changed = session.exec(sql_update(Answer).where(
-                Answer.respondent_id == respondent.id, Answer.item_id == item_id,
-            ).values(**update))
-            saved += changed.rowcount
-            continue
         statement = insert(Answer).values(**row).on_conflict_do_update(
             index_elements=["respondent_id", "item_id"], set_=update)
         session.exec(statement)
@@ -175,8 +222,14 @@ def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers
 
 
 def answers_of(session: Session, respondent: Respondent) -> dict[str, Answer]:
+    """Every saved row, by item: an answer, a comment, or both (value None: no answer yet)."""
     rows = session.exec(select(Answer).where(Answer.respondent_id == respondent.id)).all()
     return {a.item_id: a for a in rows}
+
+
+def answered(answers: Mapping[str, Answer]) -> set[str]:
+    """The items that have an answer (a comment alone is not one)."""
+    return {item_id for item_id, a in answers.items() if a.value is not None}
 
 
 def confirm_about(session: Session, invitation: Invitation, agency_id: str | None,

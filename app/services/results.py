@@ -17,6 +17,17 @@ from app.models import (
 from app.questionnaires.schema import Questionnaire
 from app.scoring import RespondentAnswers, RoundResult, score_round
 from app.services import questionnaires
+from app.services.responses import ResponseError
+
+
+class ResultsNotReady(ResponseError):
+    """A round's results are asked for before it has closed."""
+
+    def __init__(self, round_: AssessmentRound):
+        super().__init__(409, "Results appear when the round closes",
+                         f"{round_.title} is still open. MAPS shows no results until it "
+                         "closes, so nobody can compare the results before and after one "
+                         "person answers. Until then its page shows the response rate.")
 
 
 @dataclass
@@ -28,29 +39,46 @@ class RoundScores:
     invited: int
 
 
+def counted(submitted_at, revoked_at, closed_at) -> bool:
+    """Whether a response counts: submitted, and not withdrawn, when the round closed."""
+    if submitted_at is None or (closed_at is not None and submitted_at > closed_at):
+        return False
+    return revoked_at is None or (closed_at is not None and revoked_at > closed_at)
+
+
 def round_answers(session: Session, round_id: int) -> list[RespondentAnswers]:
-    """Submitted responses only: a half-finished response is not part of the result."""
+    """The answers and comments of the responses counted when the round closed (submitted,
+    not withdrawn): a half-finished response is not part of the result."""
+    closed_at = session.get(AssessmentRound, round_id).closed_at
     rows = session.exec(
-        select(Respondent.id, Respondent.level, Agency.name, Agency.sector, Answer.item_id,
-               Answer.value)
+        select(Respondent.id, Respondent.level, Respondent.submitted_at,
+               Respondent.revoked_at, Agency.name, Agency.sector, Answer.item_id,
+               Answer.value, Answer.comment)
         .join(Agency, Agency.id == Respondent.agency_id)
         .join(Answer, Answer.respondent_id == Respondent.id, isouter=True)
-        .where(Respondent.round_id == round_id, col(Respondent.submitted_at).is_not(None),
-               col(Respondent.revoked_at).is_(None))
+        .where(Respondent.round_id == round_id, col(Respondent.submitted_at).is_not(None))
         .order_by(Respondent.id)
     ).all()
     people: dict[int, RespondentAnswers] = {}
-    for respondent_id, level, agency, sector, item_id, value in rows:
+    for (respondent_id, level, submitted_at, revoked_at, agency, sector, item_id, value,
+         comment) in rows:
+        if not counted(submitted_at, revoked_at, closed_at):
+            continue
         person = people.get(respondent_id)
         if person is None:
             person = people[respondent_id] = RespondentAnswers(
-                agency=agency, level=level, sector=sector, answers={})
-        if item_id is not None:
+                agency=agency, level=level, sector=sector, answers={}, comments={})
+        if item_id is not None and value is not None:
             person.answers[item_id] = value
+        if item_id is not None and comment:
+            person.comments[item_id] = comment
     return list(people.values())
 
 
 def score(session: Session, round_: AssessmentRound, catalogue) -> RoundScores:
+    """A closed round's result, disclosure control applied. ResultsNotReady while open."""
+    if round_.status != RoundStatus.closed:
+        raise ResultsNotReady(round_)
     questionnaire = questionnaires.round_questionnaire(session, round_=round_, catalogue=catalogue)
     partnership = session.get(Partnership, round_.partnership_id)
     agencies = len(session.exec(select(Agency.id).where(
@@ -63,6 +91,8 @@ def score(session: Session, round_: AssessmentRound, catalogue) -> RoundScores:
     for person in respondents:
         for item_id in [k for k in person.answers if questionnaire.item(k) is None]:
             del person.answers[item_id]
+        for item_id in [k for k in person.comments if questionnaire.item(k) is None]:
+            del person.comments[item_id]
     result = score_round(questionnaire, respondents,
                          anonymity_threshold=round_.anonymity_threshold,
                          agencies_in_partnership=agencies)
@@ -106,17 +136,3 @@ def summarise_missing(session: Session, catalogue) -> int:
             made += 1
     session.commit()
     return made
-
-
-def report_context(session: Session, round_: AssessmentRound, catalogue):
-    """Everything the report shows for a round, for its page and its PDF."""
-    from app.reports.context import build_context
-    from app.services import action_plans
-
-    scores = score(session, round_, catalogue)
-    return build_context(
-        partnership_name=scores.partnership.name, round_title=round_.title,
-        questionnaire=scores.questionnaire, result=scores.result,
-        action_plan=action_plans.plan_rows(session, round_=round_),
-        previous_plan=action_plans.previous_plan(session, round_=round_),
-        opens=round_.opens_at.date(), closes=round_.closes_at.date(), invited=scores.invited)

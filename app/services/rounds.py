@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
@@ -19,6 +19,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.scoring import disclosure
 from app.services import audit, mail, questionnaires, results
 from app.services.accounts import EMAIL_RE
 from app.services.errors import Invalid
@@ -60,8 +61,9 @@ def _closing_time(day: str, month: str, year: str) -> datetime:
 
 def open_round(session: Session, *, partnership: Partnership, catalogue, questionnaire: str,
                title: str, day: str, month: str, year: str, threshold: str,
-               opened_by: User) -> AssessmentRound:
-    """A round open from now until the end of its closing date."""
+               min_threshold: int, opened_by: User) -> AssessmentRound:
+    """A round open from now until the end of its closing date, with an anonymity threshold
+    of at least the site's minimum."""
     errors = {}
     chosen = questionnaires.choose(session, organisation_id=partnership.organisation_id,
                                    catalogue=catalogue, ref=questionnaire)
@@ -76,9 +78,10 @@ def open_round(session: Session, *, partnership: Partnership, catalogue, questio
         closes_at = _closing_time(day, month, year)
     except Invalid as exc:
         errors.update(exc.errors)
-    threshold_number = parse_whole_number(threshold, low=1, high=MAX_THRESHOLD)
+    threshold_number = parse_whole_number(threshold, low=min_threshold, high=MAX_THRESHOLD)
     if threshold_number is None:
-        errors["threshold"] = f"Enter a whole number from 1 to {MAX_THRESHOLD}"
+        errors["threshold"] = (f"Enter a whole number from {min_threshold} to {MAX_THRESHOLD}: "
+                               f"MAPS never shows a group smaller than {min_threshold}")
     if errors:
         raise Invalid(errors)
     now = utcnow()
@@ -104,12 +107,19 @@ def open_round(session: Session, *, partnership: Partnership, catalogue, questio
 
 
 def close_round(session: Session, *, round_: AssessmentRound, partnership: Partnership,
-                closed_by: User, catalogue) -> None:
+                closed_by: User, catalogue, min_threshold: int) -> None:
+    """Close the round: who is counted is fixed now, and so is the threshold (raised to the
+    site's minimum if that has risen since it opened). Results exist from now on only, and
+    never change: showing one table under two suppression patterns could give away by
+    subtraction what each hides."""
     # One conditional UPDATE: of several closes at once (a double click, two coordinators),
     # exactly one changes the row and goes on to keep the scores and write the audit entry.
     closed = session.exec(sql_update(AssessmentRound).where(
         AssessmentRound.id == round_.id, AssessmentRound.status != RoundStatus.closed,
-    ).values(status=RoundStatus.closed))
+    ).values(status=RoundStatus.closed, closed_at=utcnow(),
+             anonymity_threshold=case(
+                 (AssessmentRound.anonymity_threshold < min_threshold, min_threshold),
+                 else_=AssessmentRound.anonymity_threshold)))
     if closed.rowcount != 1:  # nothing changed: the caller's session ends its transaction
         raise RoundLocked("This round is already closed; its results are final.")
     session.refresh(round_)
@@ -209,7 +219,8 @@ def add_invites(session: Session, *, round_: AssessmentRound, partnership: Partn
 def reissue(session: Session, *, round_: AssessmentRound, partnership: Partnership,
             respondent: Respondent, reissued_by: User) -> str:
     """A new link for the same response (answers kept); the old link stops working. A
-    withdrawn invite comes back with the new link."""
+    withdrawn invite comes back with the new link. A claimed response stays claimed: the new
+    link opens it only in the respondent's browser, or with their resume code."""
     require_open(round_)
     token = new_token()
     respondent.token_hash = hash_token(token)
@@ -226,8 +237,7 @@ def reissue(session: Session, *, round_: AssessmentRound, partnership: Partnersh
 
 def revoke(session: Session, *, round_: AssessmentRound, partnership: Partnership,
            respondent: Respondent, revoked_by: User) -> None:
-    if round_.status == RoundStatus.closed:
-        raise RoundLocked("This round is closed, so its invitations cannot change.")
+    require_open(round_)
     if respondent.revoked_at is not None:
         return
     respondent.revoked_at = utcnow()
@@ -275,30 +285,51 @@ class Rate:
     label: str
     invited: int = 0
     started: int = 0
-    submitted: int = 0
+    submitted: int | None = 0  # None: withheld, as the results would withhold it
 
     @property
-    def percent(self) -> int:
+    def percent(self) -> int | None:
+        if self.submitted is None:
+            return None
         return round(100 * self.submitted / self.invited) if self.invited else 0
 
 
-def response_rate(session: Session, round_: AssessmentRound,
-                  agencies: list[Agency]) -> tuple[list[Rate], Rate]:
-    """Invited, started and submitted per agency (withdrawn invites left out), and in total.
-    Every agency of the partnership is listed, so one nobody was invited from shows."""
-    rows = session.exec(
-        select(Respondent.agency_id, func.count(), func.count(Respondent.started_at),
-               func.count(Respondent.submitted_at))
-        .where(Respondent.round_id == round_.id, col(Respondent.revoked_at).is_(None))
-        .group_by(Respondent.agency_id)).all()
-    counts = {agency_id: (invited, started, submitted)
-              for agency_id, invited, started, submitted in rows}
-    rates = [Rate(a.name, *counts.get(a.id, (0, 0, 0))) for a in agencies]
-    if None in counts:
-        rates.append(Rate("Agency not chosen yet", *counts[None]))
-    total = Rate("All agencies", sum(r.invited for r in rates), sum(r.started for r in rates),
-                 sum(r.submitted for r in rates))
-    return rates, total
+def threshold_of(round_: AssessmentRound, min_threshold: int) -> int:
+    """The threshold the round's figures use: fixed when it closed; until then at least the
+    site's minimum, which closing will raise it to."""
+    if round_.status == RoundStatus.closed:
+        return round_.anonymity_threshold
+    return max(round_.anonymity_threshold, min_threshold)
+
+
+def response_rate(session: Session, round_: AssessmentRound, agencies: list[Agency], *,
+                  threshold: int) -> tuple[list[Rate], Rate]:
+    """Invited and submitted per agency (withdrawn invites left out), and in total. Every
+    agency of the partnership is listed, so one nobody was invited from shows. An agency's
+    number submitted is withheld exactly as the results would withhold its size (the same
+    disclosure plan over the same people), so the count shown when the round closes is the
+    one its results show."""
+    people = session.exec(
+        select(Respondent.agency_id, Respondent.level, Respondent.started_at,
+               Respondent.submitted_at)
+        .where(Respondent.round_id == round_.id, col(Respondent.revoked_at).is_(None))).all()
+    names = {a.id: a.name for a in agencies}
+    submitted = [(names.get(agency_id, ""), level) for agency_id, level, _, at in people
+                 if at is not None]
+    shown = disclosure.plan(disclosure.cells_of(submitted), threshold)
+    rows: dict[int | None, Rate] = {a.id: Rate(a.name) for a in agencies}
+    for agency_id, _, started_at, submitted_at in people:
+        rate = rows.setdefault(agency_id, Rate("Agency not chosen yet"))
+        rate.invited += 1
+        rate.started += started_at is not None
+        rate.submitted += submitted_at is not None
+    total = Rate("All agencies", sum(r.invited for r in rows.values()),
+                 sum(r.started for r in rows.values()),
+                 sum(r.submitted for r in rows.values()))
+    for rate in rows.values():
+        if rate.submitted and not shown.shows(disclosure.AGENCY, rate.label):
+            rate.submitted = None
+    return list(rows.values()), total
 
 
 @dataclass
@@ -338,9 +369,10 @@ def remind(session: Session, *, round_: AssessmentRound, partnership: Partnershi
                  f"Dear {row.respondent.name or 'board member'},\n\n"
                  f"This is a reminder to complete the MAPS self-assessment for "
                  f"{partnership.name} ({round_.title}) by {closes}.\n\n"
-                 "Use the personal link in your invitation: your saved answers are kept. "
-                 f"If you cannot find it, ask {reminded_by.name or reminded_by.email} "
-                 f"({reminded_by.email}) for a new link.\n")
+                 "Use the personal link in your invitation, in the browser where you started "
+                 "(or enter your resume code in another): your saved answers are kept. "
+                 f"If you cannot find the link, ask {reminded_by.name or reminded_by.email} "
+                 f"({reminded_by.email}) for a new one.\n")
                 for row in rows if row.respondent.email]
     if messages:
         mail.send(settings, messages=messages)

@@ -42,3 +42,16 @@ document.addEventListener("click", function (event) {
     fallback();
   }
 });
+
+// A comment is saved when its box is left, and the status then says so; while it is being
+// typed, the status must not still say "Saved" from before.
+document.addEventListener("input", function (event) {
+  if (!event.target.matches(".maps-comment textarea")) {
+    return;
+  }
+  var status = document.getElementById("autosave-status");
+  var message = "Not saved yet: your comment is saved when you leave the box.";
+  if (status && status.textContent !== message) {
+    status.textContent = message;
+  }
+});

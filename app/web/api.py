@@ -30,6 +30,7 @@ def errors(*statuses: int) -> dict[int | str, dict]:
         401: (Problem, "Not signed in"),
         403: (Problem, "Signed in, but this role may not see it"),
         404: (Problem, "No such thing, or it belongs to another organisation"),
+        409: (Problem, "Not yet: the round is still open, and results exist once it closes"),
         422: (Problems, "A parameter could not be read"),
         503: (Problem, "The database cannot be reached just now; try again"),
     }
@@ -44,8 +45,10 @@ class Health(BaseModel):
 
 
 class RoundResult(BaseModel):
-    """A round's result (app.scoring.result.RoundResult) with the round's id, status and the
-    number invited."""
+    """A closed round's result (app.scoring.result.RoundResult) with the round's id, status and
+    the number invited. Groups whose figures are withheld (too small, or able to reveal a
+    smaller group by subtraction) have "suppressed": true, "respondents": null and nothing
+    else; their sizes in coverage are null. Comments are by item id, sorted by text."""
 
     round_id: int
     status: RoundStatus
@@ -57,6 +60,7 @@ class RoundResult(BaseModel):
     groups: list[GroupScores]
     consensus: Consensus
     placements: list[Placement]
+    comments: dict[str, list[str]]
 
 
 ComparisonRow = create_model(

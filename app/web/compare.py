@@ -56,21 +56,23 @@ def table_csv(user: CurrentUser, session: SessionDep):
 
 
 @router.get("/compare/answers.csv")
-def items_csv(request: Request, user: CurrentUser, session: SessionDep):
+def items_csv(user: CurrentUser, session: SessionDep):
+    """Every counted answer of the organisation's closed rounds, anonymised: each download has
+    its own pseudonyms, and no row carries a combination of agency and level held by fewer
+    people than its round's threshold."""
     require_role(user, Role.org_admin)
-    rows = comparison.item_rows(session, user.organisation_id,
-                                request.app.state.settings.secret_key)
+    rows = comparison.item_rows(session, user.organisation_id)
     return _download(comparison.to_csv(ITEM_COLUMNS, rows), "text/csv; charset=utf-8",
                      "answers-anonymised.csv")
 
 
 @router.get("/compare/partnerships.xlsx")
-def table_xlsx(request: Request, user: CurrentUser, session: SessionDep):
+def table_xlsx(user: CurrentUser, session: SessionDep):
     data = _comparison(session, user)
     body = comparison.to_xlsx({
         "Partnerships": (TABLE_COLUMNS, comparison.table_rows(data.rows)),
         "Answers (anonymised)": (ITEM_COLUMNS, comparison.item_rows(
-            session, user.organisation_id, request.app.state.settings.secret_key)),
+            session, user.organisation_id)),
     })
     return _download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      "partnerships.xlsx")

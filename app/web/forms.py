@@ -79,6 +79,10 @@ class AboutForm(PostedForm):
     level: str = ""
 
 
+class ResumeForm(PostedForm):
+    code: str = ""
+
+
 class StrategyForm(PostedForm):
     strategy: str = ""
 

@@ -1,5 +1,10 @@
-"""The board member's journey through a questionnaire, reached by a personal invite link."""
+"""The board member's journey through a questionnaire, reached by a personal invite link.
 
+The first browser to start with a link claims it (app/services/responses.py): it keeps the
+response's resume code in a cookie, and only a browser presenting that code sees or changes
+the response. Anyone else holding the link is sent to the page that asks for the code."""
+
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -7,10 +12,11 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session, select
 
 from app.db import get_session
-from app.models import Agency, Level, Sector
+from app.models import Agency, Level, Respondent, Sector
 from app.services import responses
+from app.services import rounds as rounds_service
 from app.services.responses import Invitation, ResponseError
-from app.web.forms import AboutForm, AnswersForm
+from app.web.forms import AboutForm, AnswersForm, ResumeForm
 from app.web.render import is_htmx, render
 
 router = APIRouter(prefix="/r/{token}")
@@ -24,17 +30,76 @@ def invitation(token: str, request: Request, session: SessionDep) -> Invitation:
 InvitationDep = Annotated[Invitation, Depends(invitation)]
 
 
+def cookie_name(respondent: Respondent) -> str:
+    # By respondent, not by token: a reissued link still opens in the browser that claimed it.
+    return f"maps_resume_{respondent.id}"
+
+
+def browser_code(request: Request, inv: Invitation) -> str | None:
+    """The resume code this browser holds for the response, if it opens it."""
+    code = request.cookies.get(cookie_name(inv.respondent))
+    return code if responses.holds_claim(inv.respondent, code) else None
+
+
+class ClaimNeeded(ResponseError):
+    """The link is not this browser's: a page sends it to start or to enter its code."""
+
+    def __init__(self, token: str, claimed: bool):
+        self.location = f"/r/{token}/resume" if claimed else f"/r/{token}/welcome"
+        if claimed:
+            super().__init__(403, "This link is in use in another browser",
+                             "Someone has started with this link in another browser. If that "
+                             "was you, enter your resume code to carry on here.")
+        else:
+            super().__init__(403, "Start from your invitation link",
+                             "Open your invitation link and choose Start.")
+
+
+async def claim_needed(request: Request, exc: ClaimNeeded):
+    """A page or a form goes to the start or resume page, having changed nothing; an htmx
+    save is refused in its status line."""
+    if is_htmx(request):
+        return render(request, "respond/_autosave.html", {"errors": {"": exc.message}},
+                      status_code=exc.status)
+    return RedirectResponse(exc.location, status_code=303)
+
+
+def own_invitation(token: str, request: Request, inv: InvitationDep) -> Invitation:
+    """The invitation, for the browser that claimed it only."""
+    if browser_code(request, inv) is None:
+        raise ClaimNeeded(token, claimed=inv.respondent.claimed_at is not None)
+    return inv
+
+
+OwnInvitationDep = Annotated[Invitation, Depends(own_invitation)]
+
+
 def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def _page(request: Request, template: str, inv: Invitation, context: dict, *,
+          status_code: int = 200):
+    """A page of the journey: it shows the respondent's answers and resume code, so nothing
+    may keep a copy of it."""
+    settings = request.app.state.settings
+    context = {"inv": inv, "resume_code": browser_code(request, inv),
+               "threshold": rounds_service.threshold_of(inv.round,
+                                                        settings.min_anonymity_threshold),
+               **context}
+    response = render(request, template, context, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _progress(inv: Invitation, answers: dict) -> dict:
     items = inv.questionnaire.items
+    answered = responses.answered(answers)
     required = [i for i in items if not inv.questionnaire.section(i.section_id).optional]
     return {
-        "answered": sum(1 for i in items if i.id in answers),
+        "answered": sum(1 for i in items if i.id in answered),
         "total": len(items),
-        "required_answered": sum(1 for i in required if i.id in answers),
+        "required_answered": sum(1 for i in required if i.id in answered),
         "required_total": len(required),
     }
 
@@ -44,35 +109,106 @@ def _agencies(session: Session, inv: Invitation) -> list[Agency]:
         Agency.partnership_id == inv.round.partnership_id).order_by(Agency.name)))
 
 
+# --- Claiming the link --------------------------------------------------------------------
+
 @router.get("")
-def start(token: str, request: Request, inv: InvitationDep, session: SessionDep):
+def start(token: str, request: Request, inv: InvitationDep, session: SessionDep,
+          started: str = ""):
+    """Where the link leads this browser: to claim it, to enter its code, or to the first
+    page left to answer (`started`: just claimed, so that page shows the resume code)."""
+    if browser_code(request, inv) is None:
+        return _redirect(ClaimNeeded(token, inv.respondent.claimed_at is not None).location)
     if inv.respondent.submitted_at is not None:
         return _redirect(f"/r/{token}/done")
+    flag = "?started=1" if started else ""
     if inv.respondent.agency_id is None or inv.respondent.level is None:
-        return _redirect(f"/r/{token}/about")
-    answers = responses.answers_of(session, inv.respondent)
+        return _redirect(f"/r/{token}/about{flag}")
+    answered = responses.answered(responses.answers_of(session, inv.respondent))
     first_gap = next((s for s in inv.questionnaire.sections
-                      if any(i.id not in answers for i in s.items)), None)
+                      if any(i.id not in answered for i in s.items)), None)
     if first_gap is None:
         return _redirect(f"/r/{token}/review")
-    return _redirect(f"/r/{token}/s/{first_gap.id}")
+    return _redirect(f"/r/{token}/s/{first_gap.id}{flag}")
 
 
-def _about_page(request, session, inv, token, errors=None, status_code=200):
-    return render(request, "respond/about.html", {
-        "token": token, "inv": inv, "agencies": _agencies(session, inv), "errors": errors or {},
-        "sectors": Sector, "levels": Level,
+@router.get("/welcome")
+def welcome(token: str, request: Request, inv: InvitationDep):
+    """What the questionnaire is and who sees what, before the link is claimed. A plain
+    GET changes nothing, so a mail scanner opening the link claims nothing."""
+    if browser_code(request, inv) is not None:
+        return _redirect(f"/r/{token}")
+    if inv.respondent.claimed_at is not None:
+        return _redirect(f"/r/{token}/resume")
+    responses.require_editable(inv)
+    return _page(request, "respond/welcome.html", inv, {"token": token})
+
+
+def _keep_code(response, request: Request, inv: Invitation, code: str):
+    seconds = (inv.round.closes_at - datetime.now(UTC)).total_seconds()
+    response.set_cookie(cookie_name(inv.respondent), code, path="/r/", httponly=True,
+                        samesite="lax", secure=request.app.state.settings.https,
+                        max_age=max(int(seconds) + 7 * 86400, 86400))
+    return response
+
+
+@router.post("/start")
+def claim(token: str, request: Request, inv: InvitationDep, session: SessionDep):
+    if browser_code(request, inv) is not None:
+        return _redirect(f"/r/{token}")
+    responses.require_editable(inv)
+    if inv.respondent.claimed_at is not None:
+        return _redirect(f"/r/{token}/resume")
+    code = responses.claim(session, inv.respondent)
+    return _keep_code(_redirect(f"/r/{token}?started=1"), request, inv, code)
+
+
+def _resume_page(request, inv, token, *, error=None, code="", status_code=200):
+    return _page(request, "respond/resume.html", inv,
+                 {"token": token, "error": error, "code": code}, status_code=status_code)
+
+
+@router.get("/resume")
+def resume(token: str, request: Request, inv: InvitationDep):
+    if browser_code(request, inv) is not None:
+        return _redirect(f"/r/{token}")
+    if inv.respondent.claimed_at is None:
+        return _redirect(f"/r/{token}/welcome")
+    return _resume_page(request, inv, token)
+
+
+@router.post("/resume")
+def resume_with_code(token: str, request: Request, inv: InvitationDep,
+                     form: Annotated[ResumeForm, Form()]):
+    if inv.respondent.claimed_at is None:
+        return _redirect(f"/r/{token}/welcome")
+    code = form.code.strip()[:100]
+    if not responses.holds_claim(inv.respondent, code):
+        error = ("Enter your resume code" if not code else
+                 "That is not the resume code of this response. Check it against the code "
+                 "you were shown, like 7KQ2-9XMP-4RTW-F2HN")
+        return _resume_page(request, inv, token, error=error, code=code, status_code=400)
+    formatted = responses.format_code(code)
+    return _keep_code(_redirect(f"/r/{token}"), request, inv, formatted)
+
+
+# --- Answering ------------------------------------------------------------------------------
+
+def _about_page(request, session, inv, token, errors=None, status_code=200, started=False):
+    return _page(request, "respond/about.html", inv, {
+        "token": token, "agencies": _agencies(session, inv), "errors": errors or {},
+        "sectors": Sector, "levels": Level, "started": started,
     }, status_code=status_code)
 
 
 @router.get("/about")
-def about(token: str, request: Request, inv: InvitationDep, session: SessionDep):
+def about(token: str, request: Request, inv: OwnInvitationDep, session: SessionDep,
+          started: str = ""):
     responses.require_editable(inv)
-    return _about_page(request, session, inv, token)
+    return _about_page(request, session, inv, token, started=bool(started))
 
 
 @router.post("/about")
-def save_about(token: str, request: Request, inv: InvitationDep, session: SessionDep,
+def save_about(token: str, request: Request, inv: OwnInvitationDep, session: SessionDep,
                form: Annotated[AboutForm, Form()]):
     responses.require_editable(inv)
     errors = responses.confirm_about(session, inv, form.agency, form.level)
@@ -82,16 +218,16 @@ def save_about(token: str, request: Request, inv: InvitationDep, session: Sessio
 
 
 def _section_page(request, session, inv, token, section, *, posted=None, errors=None,
-                  status_code=200):
+                  status_code=200, started=False):
     answers = responses.answers_of(session, inv.respondent)
     sections = inv.questionnaire.sections
     index = sections.index(section)
-    return render(request, "respond/section.html", {
-        "token": token, "inv": inv, "section": section, "answers": answers,
+    return _page(request, "respond/section.html", inv, {
+        "token": token, "section": section, "answers": answers,
         "posted": posted or {}, "errors": errors or {},
         "number": index + 1, "count": len(sections),
         "previous": sections[index - 1] if index else None,
-        "progress": _progress(inv, answers),
+        "progress": _progress(inv, answers), "started": started,
     }, status_code=status_code)
 
 
@@ -104,14 +240,15 @@ def _section(inv: Invitation, section_id: str):
 
 
 @router.get("/s/{section_id}")
-def section(token: str, section_id: str, request: Request, inv: InvitationDep,
-            session: SessionDep):
+def section(token: str, section_id: str, request: Request, inv: OwnInvitationDep,
+            session: SessionDep, started: str = ""):
     responses.require_editable(inv)
-    return _section_page(request, session, inv, token, _section(inv, section_id))
+    return _section_page(request, session, inv, token, _section(inv, section_id),
+                         started=bool(started))
 
 
 @router.post("/s/{section_id}")
-def save_section(token: str, section_id: str, request: Request, inv: InvitationDep,
+def save_section(token: str, section_id: str, request: Request, inv: OwnInvitationDep,
                  session: SessionDep, form: AnswersForm):
     """The page's form without JavaScript: save what was chosen, then go on."""
     responses.require_editable(inv)
@@ -132,9 +269,10 @@ def save_section(token: str, section_id: str, request: Request, inv: InvitationD
 
 
 @router.post("/answer")
-def autosave(token: str, request: Request, inv: InvitationDep, session: SessionDep,
+def autosave(token: str, request: Request, inv: OwnInvitationDep, session: SessionDep,
              form: AnswersForm):
-    """One answer (or comment) saved as soon as it is chosen; htmx swaps in the status."""
+    """One answer (or comment) saved as soon as it is chosen; htmx swaps in the status, which
+    says what the server stored, after it stored it."""
     responses.require_editable(inv)
     parsed = responses.parse_answer_form(form, inv.questionnaire)
     saved = responses.save_answers(session, inv.respondent, parsed)
@@ -146,24 +284,27 @@ def autosave(token: str, request: Request, inv: InvitationDep, session: SessionD
         }, status_code=status_code)
     answers = responses.answers_of(session, inv.respondent)
     return render(request, "respond/_autosave.html", {
-        "errors": parsed.errors, "saved": parsed.values.keys() | parsed.comments.keys(),
+        "errors": parsed.errors, "saved": saved,
+        "answer_saved": bool(parsed.values), "comment_saved": bool(parsed.comments),
         "inv": inv, "progress": _progress(inv, answers),
     }, status_code=status_code)
 
 
 @router.get("/review")
-def review(token: str, request: Request, inv: InvitationDep, session: SessionDep):
+def review(token: str, request: Request, inv: OwnInvitationDep, session: SessionDep):
     responses.require_editable(inv)
     answers = responses.answers_of(session, inv.respondent)
-    gaps = [(s, [i for i in s.items if i.id not in answers]) for s in inv.questionnaire.sections]
-    return render(request, "respond/review.html", {
-        "token": token, "inv": inv, "gaps": [(s, items) for s, items in gaps if items],
+    answered = responses.answered(answers)
+    gaps = [(s, [i for i in s.items if i.id not in answered])
+            for s in inv.questionnaire.sections]
+    return _page(request, "respond/review.html", inv, {
+        "token": token, "gaps": [(s, items) for s, items in gaps if items],
         "progress": _progress(inv, answers),
     })
 
 
 @router.post("/submit")
-def submit(token: str, request: Request, inv: InvitationDep, session: SessionDep):
+def submit(token: str, request: Request, inv: OwnInvitationDep, session: SessionDep):
     if inv.respondent.submitted_at is not None:
         # A double click or a resent form: already done, nothing to change.
         return _redirect(f"/r/{token}/done")
@@ -173,7 +314,7 @@ def submit(token: str, request: Request, inv: InvitationDep, session: SessionDep
 
 
 @router.get("/done")
-def done(token: str, request: Request, inv: InvitationDep):
+def done(token: str, request: Request, inv: OwnInvitationDep):
     if inv.respondent.submitted_at is None:
         return _redirect(f"/r/{token}")
-    return render(request, "respond/done.html", {"inv": inv})
+    return _page(request, "respond/done.html", inv, {"token": token})

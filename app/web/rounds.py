@@ -56,6 +56,7 @@ def _open_page(request, session, partnership, *, errors=None, form=None, status_
     return render(request, "rounds/open.html", {
         "partnership": partnership, "errors": errors or {},
         "form": form or {"threshold": str(settings.anonymity_threshold)},
+        "min_threshold": settings.min_anonymity_threshold,
         "questionnaires": questionnaires.choices(session,
                                                  organisation_id=partnership.organisation_id,
                                                  catalogue=request.app.state.catalogue),
@@ -77,7 +78,7 @@ def open_round(partnership_id: int, request: Request, user: CurrentUser, session
             session, partnership=partnership, catalogue=request.app.state.catalogue,
             questionnaire=form.questionnaire, title=form.title, day=form.closes_day,
             month=form.closes_month, year=form.closes_year, threshold=form.threshold,
-            opened_by=user)
+            min_threshold=request.app.state.settings.min_anonymity_threshold, opened_by=user)
     except Invalid as exc:
         return _open_page(request, session, partnership, errors=exc.errors, form=form.values(),
                           status_code=400)
@@ -87,16 +88,24 @@ def open_round(partnership_id: int, request: Request, user: CurrentUser, session
 
 # --- The round page --------------------------------------------------------------------------
 
+def rates_of(request, session, round_: AssessmentRound, agencies):
+    """The response rate by agency, withheld as the round's results would withhold it."""
+    threshold = service.threshold_of(round_, request.app.state.settings.min_anonymity_threshold)
+    return service.response_rate(session, round_, agencies, threshold=threshold)
+
+
 def _round_page(request, session, user, round_: AssessmentRound, partnership: Partnership, *,
                 errors=None, form=None, status_code=200):
     agencies = partnership_service.agencies_of(session, partnership)
-    rates, total = service.response_rate(session, round_, agencies)
+    rates, total = rates_of(request, session, round_, agencies)
     questionnaire = questionnaires.round_questionnaire(session, round_=round_,
                                                        catalogue=request.app.state.catalogue)
     return render(request, "rounds/round.html", {
         "round": round_, "partnership": partnership, "agencies": agencies,
         "questionnaire": questionnaire, "state": service.state_of(round_),
         "is_open": is_open(round_), "rates": rates, "total": total,
+        "threshold": service.threshold_of(round_,
+                                          request.app.state.settings.min_anonymity_threshold),
         "invites": service.invites_of(session, round_, agencies),
         "can_run": allowed(user, Do.run), "levels": list(Level), "sectors": Sector,
         "errors": errors or {}, "form": form or {}, "local": service.LOCAL,
@@ -283,7 +292,7 @@ def close_form(round_id: int, request: Request, user: CurrentUser, session: Sess
     if round_.status == RoundStatus.closed:
         return _redirect(f"/rounds/{round_.id}")
     agencies = partnership_service.agencies_of(session, partnership)
-    _, total = service.response_rate(session, round_, agencies)
+    _, total = rates_of(request, session, round_, agencies)
     return render(request, "rounds/close.html", {"round": round_, "partnership": partnership,
                                                  "total": total})
 
@@ -292,6 +301,7 @@ def close_form(round_id: int, request: Request, user: CurrentUser, session: Sess
 def close(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     service.close_round(session, round_=round_, partnership=partnership, closed_by=user,
-                        catalogue=request.app.state.catalogue)
+                        catalogue=request.app.state.catalogue,
+                        min_threshold=request.app.state.settings.min_anonymity_threshold)
     flash(request, f"{round_.title} is closed. Its results are final.")
     return _redirect(f"/rounds/{round_.id}")
