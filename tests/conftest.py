@@ -196,8 +196,12 @@ def sign_in(client, user, password: str | None = None):
 def start_response(client, token: str):
     """Start with an invite link as its board member does (the welcome page, then Start), so
     the client's browser holds the link's resume code. Returns the code."""
-    assert client.get(f"/r/{token}/welcome").status_code == 200
-    response = client.post(f"/r/{token}/start", data={"csrftoken": client.cookies["csrftoken"]},
+    import re
+
+    welcome = client.get(f"/r/{token}/welcome")
+    assert welcome.status_code == 200
+    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', welcome.text).group(1)
+    response = client.post(f"/r/{token}/start", data={"csrftoken": csrf},
                            follow_redirects=False)
     assert response.status_code == 303, response.text
     return response.cookies[next(n for n in response.cookies if n.startswith("maps_resume_"))]

@@ -267,14 +267,15 @@ def test_token_made_with_another_key_is_refused(app, settings, user):
 def test_respondent_journey_needs_the_token(app, session, core):
     respondent, token = make_invite(session)
     with TestClient(app, follow_redirects=False) as c:
-        csrf = page_token(c.get(f"/r/{token}/about"))
+        # The welcome page (the link is not claimed yet) carries the session's token.
+        csrf = page_token(c.get(f"/r/{token}/welcome"))
+        assert_csrf_refused(c.post(f"/r/{token}/start"))
         assert_csrf_refused(c.post(f"/r/{token}/about", data={"level": "strategic"}))
         assert_csrf_refused(c.post(f"/r/{token}/submit"))
         response = c.post(f"/r/{token}/answer", data={core.items[0].id: "dk"}, headers=HTMX)
         assert response.status_code == 403
         assert "<html" not in response.text and "could not be sent" in response.text
-        assert c.post(f"/r/{token}/start", data={"csrftoken": c.cookies["csrftoken"]}
-                      ).status_code == 303
+        assert c.post(f"/r/{token}/start", data={"csrftoken": csrf}).status_code == 303
         response = c.post(f"/r/{token}/answer", data={core.items[0].id: "dk"},
                           headers={**HTMX, "X-CSRFToken": csrf})
         assert response.status_code == 200
