@@ -18,8 +18,9 @@ from app.models import Agency, Answer, AssessmentRound, DefinitionText, Role, Up
 from app.questionnaires.loader import load_catalogue, parse
 from app.scoring import RespondentAnswers, score_round
 from app.services.rounds import LOCAL
-from tests.conftest import DATA, FormClient, sign_in
+from tests.conftest import DATA, FormClient, sign_in, start_response
 from tests.factories import (
+    close,
     make_invite,
     make_organisation,
     make_partnership,
@@ -70,7 +71,8 @@ def open_round(client, partnership, ref: str):
 
 
 def submit(session, round_id: int, answers: list[dict[str, str]]) -> None:
-    """Submitted responses from the partnership's first agency."""
+    """Submitted responses from the partnership's first agency, then the round closed (its
+    results exist from then)."""
     round_ = session.get(AssessmentRound, round_id)
     agency = session.exec(select(Agency).where(
         Agency.partnership_id == round_.partnership_id)).first()
@@ -81,6 +83,7 @@ def submit(session, round_id: int, answers: list[dict[str, str]]) -> None:
         respondent.submitted_at = datetime.now(UTC)
         session.add(respondent)
     session.commit()
+    close(session, round_)
 
 
 # Three board members' answers to the test instrument, and what they come to by hand, on the
@@ -221,6 +224,12 @@ def respondent_with_total(questionnaire, total: int, *, unanswered: int = 0):
     return RespondentAnswers(agency="A", answers=answers)
 
 
+def board(*people: RespondentAnswers) -> list[RespondentAnswers]:
+    """Each person three times over: the smallest board whose results MAPS shows (three), with
+    the same totals and means as the people given."""
+    return [person for person in people for _ in range(3)]
+
+
 @pytest.mark.parametrize("total, band", [
     (175, "genuine collaboration"), (127, "genuine collaboration"),
     (126, "moving in the right direction"), (85, "moving in the right direction"),
@@ -228,7 +237,7 @@ def respondent_with_total(questionnaire, total: int, *, unanswered: int = 0):
 ])
 def test_total_bands_at_their_exact_boundaries(total, band):
     questionnaire = parse(checklist())
-    result = score_round(questionnaire, [respondent_with_total(questionnaire, total)])
+    result = score_round(questionnaire, board(respondent_with_total(questionnaire, total)))
     assert result.partnership.overall_total == total
     # Read on the total itself: the workaround, a band on the mean at 127 / 35 rounded to
     # 3.63, put a total of exactly 127 (a mean of 3.6286) in the band below.
@@ -238,23 +247,23 @@ def test_total_bands_at_their_exact_boundaries(total, band):
 def test_totals_are_pro_rated_for_missing_answers_as_the_file_says():
     prorated = parse(checklist())
     # 34 answers adding to 123 pro-rate to 123 x 35/34 = 126.6: below 127; 124 to 127.6.
-    below = score_round(prorated, [respondent_with_total(prorated, 123, unanswered=1)])
+    below = score_round(prorated, board(respondent_with_total(prorated, 123, unanswered=1)))
     assert below.partnership.overall_total == pytest.approx(123 * 35 / 34)
     assert below.partnership.overall_band == "moving in the right direction"
-    above = score_round(prorated, [respondent_with_total(prorated, 124, unanswered=1)])
+    above = score_round(prorated, board(respondent_with_total(prorated, 124, unanswered=1)))
     assert above.partnership.overall_band == "genuine collaboration"
     # The partnership's total is the mean of its members' totals: (126 + 128) / 2 = 127.
-    pair = score_round(prorated, [respondent_with_total(prorated, 126),
-                                  respondent_with_total(prorated, 128)])
+    pair = score_round(prorated, board(respondent_with_total(prorated, 126),
+                                  respondent_with_total(prorated, 128)))
     assert (pair.partnership.overall_total, pair.partnership.overall_band) == (
         127, "genuine collaboration")
     complete = parse(checklist(missing="complete"))
-    unfinished = score_round(complete, [respondent_with_total(complete, 124, unanswered=1)])
+    unfinished = score_round(complete, board(respondent_with_total(complete, 124, unanswered=1)))
     assert (unfinished.partnership.overall_total, unfinished.partnership.overall_band) == (
         None, None)
     strict = parse(checklist(share="  max_missing_share: 0.05\n"))  # 1 of 35 = 0.029: fine
-    two_missing = score_round(strict, [respondent_with_total(strict, 100, unanswered=2)])
-    one_missing = score_round(strict, [respondent_with_total(strict, 100, unanswered=1)])
+    two_missing = score_round(strict, board(respondent_with_total(strict, 100, unanswered=2)))
+    one_missing = score_round(strict, board(respondent_with_total(strict, 100, unanswered=1)))
     assert two_missing.partnership.overall_total is None
     assert one_missing.partnership.overall_total == pytest.approx(100 * 35 / 34)
 
@@ -265,7 +274,7 @@ def test_each_section_total_is_banded_on_its_own_bands():
     answers = {item.id: "4" for item in questionnaire.items}
     answers.update({"s2_1": "1", "s2_2": "1", "s2_3": "1", "s2_4": "1", "s2_5": "1"})  # 5
     answers.update({"s3_1": "3", "s3_2": "2"})  # 4 + 4 + 4 + 3 + 2 = 17: developing
-    result = score_round(questionnaire, [RespondentAnswers(agency="A", answers=answers)])
+    result = score_round(questionnaire, board(RespondentAnswers(agency="A", answers=answers)))
     areas = result.partnership.tags["area"]
     assert {v: (s.total, s.band) for v, s in areas.items() if v in ("s1", "s2", "s3")} == {
         "s1": (20, "strong"), "s2": (5, "weak"), "s3": (17, "developing")}
@@ -406,8 +415,9 @@ def test_a_round_keeps_the_wording_it_opened_with(settings, session, world, tmp_
     app = app_with_dirs(settings, installed)
     _, token = make_invite(session, session.get(AssessmentRound, round_id),
                            agency_id=session.exec(select(Agency)).first().id, level="strategic")
-    with FormClient(app) as board:
-        text = board.get(f"/r/{token}/s/purpose").text
+    with FormClient(app) as member:
+        start_response(member, token)
+        text = member.get(f"/r/{token}/s/purpose").text
     assert "The partners agree on what" in text
     assert "Every partner agrees" not in text
 
