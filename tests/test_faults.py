@@ -20,8 +20,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from app import demo
-from app.db import alembic_config, migrate
+from app.db import alembic_config
 from app.models import Answer, AssessmentRound, Role, RoundStatus
+from app.upgrade import upgrade
 from tests.conftest import POSTGRES_URL
 from tests.factories import (
     PASSWORD,
@@ -460,7 +461,7 @@ def test_migrations_down_and_up_over_demo_data_lose_nothing(database_url, sessio
         kept_throughout &= set(after)
     # And up again to head, the way `maps migrate` does it.
     engine.dispose()
-    migrate(database_url)
+    upgrade(database_url)
     again = _dump(engine)
     assert set(again) == set(before)
     for table in kept_throughout:
