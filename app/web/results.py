@@ -20,8 +20,7 @@ def _scored(request: Request, session, user, round_id: int):
 def results_page(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
     context, round_ = _scored(request, session, user, round_id)
     return render(request, "results/results.html", {
-        "report": context, "round": round_, "mode": "web",
-        "svgs": {},
+        "report": context, "round": round_, "mode": "web", "charts": True,
     })
 
 
@@ -30,7 +29,7 @@ def report_pdf(round_id: int, request: Request, user: CurrentUser, session: Sess
     from app.reports.pdf import render_pdf
 
     context, round_ = _scored(request, session, user, round_id)
-    # A sync route runs in the threadpool, so drawing charts does not block other requests.
+    # A sync route runs in the threadpool, so laying out the PDF does not block other requests.
     pdf = render_pdf(context)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="maps-round-{round_.id}.pdf"',
