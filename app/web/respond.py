@@ -28,17 +28,6 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _progress(inv: Invitation, answers: dict) -> dict:
-    items = inv.questionnaire.items
-    required = [i for i in items if not inv.questionnaire.section(i.section_id).optional]
-    return {
-        "answered": sum(1 for i in items if i.id in answers),
-        "total": len(items),
-        "required_answered": sum(1 for i in required if i.id in answers),
-        "required_total": len(required),
-    }
-
-
 def _agencies(session: Session, inv: Invitation) -> list[Agency]:
     return list(session.exec(select(Agency).where(
         Agency.partnership_id == inv.round.partnership_id).order_by(Agency.name)))
@@ -91,7 +80,7 @@ def _section_page(request, session, inv, token, section, *, posted=None, errors=
         "posted": posted or {}, "errors": errors or {},
         "number": index + 1, "count": len(sections),
         "previous": sections[index - 1] if index else None,
-        "progress": _progress(inv, answers),
+        "progress": responses.progress(answers, inv.questionnaire),
     }, status_code=status_code)
 
 
@@ -137,6 +126,7 @@ def autosave(token: str, request: Request, inv: InvitationDep, session: SessionD
     """One answer (or comment) saved as soon as it is chosen; htmx swaps in the status."""
     responses.require_editable(inv)
     parsed = responses.parse_answer_form(form, inv.questionnaire)
+    respondent_id = inv.respondent.id  # before the commit expires it
     saved = responses.save_answers(session, inv.respondent, parsed)
     status_code = 400 if parsed.errors else 200
     if not is_htmx(request):
@@ -144,10 +134,10 @@ def autosave(token: str, request: Request, inv: InvitationDep, session: SessionD
             "heading": "Answer saved" if not parsed.errors else "Your answer could not be saved",
             "message": " ".join(parsed.errors.values()) or f"{saved} answer(s) saved.",
         }, status_code=status_code)
-    answers = responses.answers_of(session, inv.respondent)
     return render(request, "respond/_autosave.html", {
         "errors": parsed.errors, "saved": parsed.values.keys() | parsed.comments.keys(),
-        "inv": inv, "progress": _progress(inv, answers),
+        "inv": inv, "progress": responses.saved_progress(
+            session, respondent_id=respondent_id, questionnaire=inv.questionnaire),
     }, status_code=status_code)
 
 
@@ -158,7 +148,7 @@ def review(token: str, request: Request, inv: InvitationDep, session: SessionDep
     gaps = [(s, [i for i in s.items if i.id not in answers]) for s in inv.questionnaire.sections]
     return render(request, "respond/review.html", {
         "token": token, "inv": inv, "gaps": [(s, items) for s, items in gaps if items],
-        "progress": _progress(inv, answers),
+        "progress": responses.progress(answers, inv.questionnaire),
     })
 
 
