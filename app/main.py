@@ -30,6 +30,7 @@ from app.web import (
 )
 from app.web.access import SignInRequired
 from app.web.csrf import CSRFMiddleware
+from app.web.headers import DefaultHeaders
 from app.web.render import TEMPLATES, make_templates, render
 
 log = logging.getLogger("maps")
@@ -78,12 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # 413 would miss the security headers. Outside the CSRF check, which reads the body.
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_request_bytes)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(DefaultHeaders, headers=SECURITY_HEADERS)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

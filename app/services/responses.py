@@ -5,7 +5,9 @@ import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
@@ -53,10 +55,18 @@ class Invitation:
     questionnaire: Questionnaire
 
 
+# Every autosave runs these, so they are built once: building a statement (and its cache key)
+# cost more than running it.
+_INVITATION = (select(Respondent, AssessmentRound)
+               .join(AssessmentRound, AssessmentRound.id == Respondent.round_id)
+               .where(Respondent.token_hash == bindparam("token_hash")))
+_ANSWERED = select(Answer.item_id).where(Answer.respondent_id == bindparam("respondent_id"))
+
+
 def open_invitation(session: Session, token: str, catalogue) -> Invitation:
-    respondent = session.exec(
-        select(Respondent).where(Respondent.token_hash == hash_token(token))
-    ).first()
+    # The respondent and their round in one query.
+    respondent, round_ = session.exec(
+        _INVITATION, params={"token_hash": hash_token(token)}).first() or (None, None)
     if respondent is None:
         raise ResponseError(404, "We could not find this invitation",
                             "The link may have been copied wrongly. Check it against your "
@@ -65,7 +75,6 @@ def open_invitation(session: Session, token: str, catalogue) -> Invitation:
         raise ResponseError(410, "This invitation link has been withdrawn",
                             "Your partnership coordinator has withdrawn this link. Ask them "
                             "for a new one; answers you already saved are kept.")
-    round_ = session.get(AssessmentRound, respondent.round_id)
     questionnaire = catalogue.get(round_.questionnaire_key, round_.questionnaire_version)
     if questionnaire is None:
         raise ResponseError(500, "This questionnaire is not available",
@@ -142,34 +151,47 @@ def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers
     """Insert or update each answer in one statement per item, so two tabs saving at once
     leave exactly one row per item (the last write wins), and commit."""
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # The statements go to the session's connection as plain SQL: through the ORM (which
+    # has no objects to keep in step here) each one cost several times as much.
+    connection = session.connection()
     saved = 0
     for item_id in sorted(set(parsed.values) | set(parsed.comments)):
-        row = {"respondent_id": respondent.id, "item_id": item_id, "updated_at": now}
-        update = {"updated_at": now}
-        if item_id in parsed.values:
-            row["value"] = update["value"] = parsed.values[item_id]
+        row = {"b_respondent_id": respondent.id, "b_item_id": item_id, "b_updated_at": now}
         if item_id in parsed.comments:
-            row["comment"] = update["comment"] = parsed.comments[item_id]
-        if "value" not in row:
+            row["b_comment"] = parsed.comments[item_id]
+        if item_id not in parsed.values:
             # A comment on its own waits for its answer: kept only if the answer exists. (An
             # upsert cannot do this: the row it would insert has no value, which is refused
             # before the conflict is seen.)
-            changed = session.exec(sql_update(Answer).where(
-                Answer.respondent_id == respondent.id, Answer.item_id == item_id,
-            ).values(**update))
-            saved += changed.rowcount
+            saved += connection.execute(_COMMENT_ONLY, row).rowcount
             continue
-        statement = insert(Answer).values(**row).on_conflict_do_update(
-            index_elements=["respondent_id", "item_id"], set_=update)
-        session.exec(statement)
+        row["b_value"] = parsed.values[item_id]
+        connection.execute(_upsert(connection.dialect.name, "b_comment" in row), row)
         saved += 1
     if respondent.started_at is None:
         respondent.started_at = now
         session.add(respondent)
     session.commit()
     return saved
+
+
+_COMMENT_ONLY = (sql_update(Answer)
+                 .where(Answer.respondent_id == bindparam("b_respondent_id"),
+                        Answer.item_id == bindparam("b_item_id"))
+                 .values(comment=bindparam("b_comment"), updated_at=bindparam("b_updated_at")))
+
+
+@cache
+def _upsert(dialect: str, with_comment: bool):
+    """Insert an answer, or update the one already there (the value, and the comment when
+    one was sent), built once per database and shape; parameters are named b_<column>."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = ["value", "updated_at"] + (["comment"] if with_comment else [])
+    statement = insert(Answer).values(respondent_id=bindparam("b_respondent_id"),
+                                      item_id=bindparam("b_item_id"),
+                                      **{c: bindparam(f"b_{c}") for c in columns})
+    return statement.on_conflict_do_update(index_elements=["respondent_id", "item_id"],
+                                           set_={c: statement.excluded[c] for c in columns})
 
 
 def answers_of(session: Session, respondent: Respondent) -> dict[str, Answer]:
@@ -193,8 +215,8 @@ def saved_progress(session: Session, *, respondent_id: int,
                    questionnaire: Questionnaire) -> Progress:
     """The same from the database, reading only the answered item ids: each autosave answers
     with the count, and loading every answer for it made saves several times slower."""
-    answered = set(session.exec(select(Answer.item_id).where(
-        Answer.respondent_id == respondent_id)).all())
+    answered = {item_id for (item_id,) in session.connection().execute(
+        _ANSWERED, {"respondent_id": respondent_id})}
     return progress(answered, questionnaire)
 
 
