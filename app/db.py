@@ -1,13 +1,17 @@
 """The database engine, request sessions and schema migrations."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+import re
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 from alembic import command
 from alembic.config import Config
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
@@ -29,12 +33,42 @@ def make_engine(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         else:
             pool = {}  # an in-memory database is one connection, not a pool
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               **pool)
+        engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                  "timeout": SQLITE_BUSY_SECONDS}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
+        _queue_writers(engine)
         return engine
     # pre_ping lets the app recover by itself after the database has been away.
     return create_engine(url, pool_pre_ping=True, **pool)
+
+
+SQLITE_BUSY_SECONDS = 30
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def _queue_writers(engine: Engine) -> None:
+    """SQLite lets one connection write at a time. Another writer waits by sleeping and
+    trying again (steps of up to 100 ms, to the busy timeout), so under load a save could
+    wait many times longer than the writes before it took. The writers of one process queue
+    on a lock instead, from their first write to their commit or rollback, and each starts as
+    soon as the one before has finished. (Other processes still meet SQLite's busy wait.)"""
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def take_turn(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "write_turn" not in conn.info and _WRITES.match(statement):
+            # A writer that cannot have the lock in time goes on to SQLite's own wait.
+            conn.info["write_turn"] = lock.acquire(timeout=SQLITE_BUSY_SECONDS)
+
+    def end_turn(info: dict) -> None:
+        if info.pop("write_turn", False):
+            lock.release()
+
+    for name in ("commit", "rollback"):
+        event.listen(engine, name, lambda conn: end_turn(conn.info))
+    # A connection given back or dropped without either still ends its turn.
+    for name in ("checkin", "invalidate", "close"):
+        event.listen(engine.pool, name, lambda _dbapi, record, *_: end_turn(record.info))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -84,7 +118,18 @@ def _turns(state) -> asyncio.Semaphore:
     return turns[1]
 
 
-def get_session(request: Request,
-                _turn: Annotated[None, Depends(database_turn)]) -> Iterator[Session]:
-    with Session(request.app.state.engine) as session:
+async def get_session(request: Request,
+                      _turn: Annotated[None, Depends(database_turn)]) -> AsyncIterator[Session]:
+    # Made on the event loop (a session connects only when first used) rather than in a
+    # thread of its own: that hand-over to the threadpool and back was a cost on every
+    # request. Closing one that still holds a connection gives it back with a rollback,
+    # which is database work, so that happens in the threadpool.
+    session = Session(request.app.state.engine)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):  # a client gone away still gets it closed
+                await run_in_threadpool(session.close)
+        else:
+            session.close()

@@ -3,7 +3,8 @@ they can, against a minimal FastAPI endpoint doing one insert into the same data
 the same way; then 200 respondents at once, where no request may fail with a server error.
 
 Each respondent opens their questionnaire page (for the CSRF token) before the clock starts,
-so the figures are saves alone."""
+so the figures are saves alone. MAPS and the baseline take turns, three each, so a change in
+the machine's load (it is shared) falls on both."""
 
 import asyncio
 import random
@@ -26,6 +27,7 @@ CONCURRENCY = 50
 CROWD = 200  # respondents at once for the no-server-error check
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 TIMEOUT = 60  # seconds; a request queued longer than this counts as failed
+TURNS = 3  # MAPS and the baseline each load the server this many times, alternately
 
 
 class Tally:
@@ -71,13 +73,20 @@ async def _open(client: httpx.AsyncClient, token: str, section_id: str,
     return {"HX-Request": "true", "X-CSRFToken": CSRF_META.search(page.text).group(1)}
 
 
-async def _respondents(url: str, tokens: list[str], items: list, seconds: float) -> Tally:
-    tally = Tally()
+async def _respondents(url: str, tokens: list[str], items: list, seconds: float,
+                       tally: Tally) -> None:
     limits = httpx.Limits(max_connections=1)
-    clients = [httpx.AsyncClient(base_url=url, timeout=TIMEOUT, limits=limits) for _ in tokens]
+    openers = [httpx.AsyncClient(base_url=url, timeout=TIMEOUT, limits=limits) for _ in tokens]
     try:
         headers = await asyncio.gather(*(_open(c, t, items[0].section_id, tally)
-                                         for c, t in zip(clients, tokens, strict=True)))
+                                         for c, t in zip(openers, tokens, strict=True)))
+    finally:
+        await asyncio.gather(*(c.aclose() for c in openers))
+    # Fresh connections for the saves: the first to open its page may have waited longer
+    # than the server keeps an idle connection, and a browser would simply reconnect.
+    clients = [httpx.AsyncClient(base_url=url, timeout=TIMEOUT, limits=limits,
+                                 cookies=opener.cookies) for opener in openers]
+    try:
 
         async def respondent(client, token, header):
             if header is None:
@@ -92,14 +101,12 @@ async def _respondents(url: str, tokens: list[str], items: list, seconds: float)
         start, until = time.perf_counter(), time.monotonic() + seconds
         await asyncio.gather(*(respondent(c, t, h)
                                for c, t, h in zip(clients, tokens, headers, strict=True)))
-        tally.elapsed = time.perf_counter() - start
+        tally.elapsed += time.perf_counter() - start
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
-    return tally
 
 
-async def _baseline(url: str, count: int, seconds: float) -> Tally:
-    tally = Tally()
+async def _baseline(url: str, count: int, seconds: float, tally: Tally) -> None:
     limits = httpx.Limits(max_connections=1)
     clients = [httpx.AsyncClient(base_url=url, timeout=TIMEOUT, limits=limits)
                for _ in range(count)]
@@ -111,10 +118,9 @@ async def _baseline(url: str, count: int, seconds: float) -> Tally:
     try:
         start, until = time.perf_counter(), time.monotonic() + seconds
         await asyncio.gather(*(one(n, c) for n, c in enumerate(clients)))
-        tally.elapsed = time.perf_counter() - start
+        tally.elapsed += time.perf_counter() - start
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
-    return tally
 
 
 def run(backend: str, *, seconds: float, workers: int) -> list[dict]:
@@ -129,12 +135,16 @@ def run(backend: str, *, seconds: float, workers: int) -> list[dict]:
         engine.dispose()
         env = {"MAPS_DATABASE_URL": url, "MAPS_DATA_DIR": tmp,
                "MAPS_SECRET_KEY": "bench-secret-key"}
-        with serve("app.main:create_app", env, workers) as (app_url, process):
-            maps = asyncio.run(_respondents(app_url, tokens[:CONCURRENCY], items, seconds))
-            crowd = asyncio.run(_respondents(app_url, tokens, items, seconds))
+        maps, base, crowd = Tally(), Tally(), Tally()
+        with serve("app.main:create_app", env, workers) as (app_url, process), \
+                serve("bench.baseline_app:create_app", env, workers) as (base_url, _):
+            # In turns, so that both see the same machine: it is shared, and its load moves.
+            for _ in range(TURNS):
+                asyncio.run(_respondents(app_url, tokens[:CONCURRENCY], items,
+                                         seconds / TURNS, maps))
+                asyncio.run(_baseline(base_url, CONCURRENCY, seconds / TURNS, base))
+            asyncio.run(_respondents(app_url, tokens, items, seconds, crowd))
             memory = peak_memory_mb(process.pid)
-        with serve("bench.baseline_app:create_app", env, workers) as (base_url, _):
-            base = asyncio.run(_baseline(base_url, CONCURRENCY, seconds))
     for name, tally in (("MAPS", maps), ("baseline", base), (f"MAPS, {CROWD}", crowd)):
         if tally.failures:
             print(f"autosave on {backend}: {name} had failed requests: {tally.failures}")

@@ -126,7 +126,9 @@ def autosave(token: str, request: Request, inv: InvitationDep, session: SessionD
     """One answer (or comment) saved as soon as it is chosen; htmx swaps in the status."""
     responses.require_editable(inv)
     parsed = responses.parse_answer_form(form, inv.questionnaire)
-    respondent_id = inv.respondent.id  # before the commit expires it
+    # Read before saving, in the invitation's transaction: after the save the answered items
+    # are these and the values just saved, and the commit ends the request's database work.
+    answered = responses.answered_items(session, respondent_id=inv.respondent.id)
     saved = responses.save_answers(session, inv.respondent, parsed)
     status_code = 400 if parsed.errors else 200
     if not is_htmx(request):
@@ -136,8 +138,8 @@ def autosave(token: str, request: Request, inv: InvitationDep, session: SessionD
         }, status_code=status_code)
     return render(request, "respond/_autosave.html", {
         "errors": parsed.errors, "saved": parsed.values.keys() | parsed.comments.keys(),
-        "inv": inv, "progress": responses.saved_progress(
-            session, respondent_id=respondent_id, questionnaire=inv.questionnaire),
+        "inv": inv,
+        "progress": responses.progress(answered | parsed.values.keys(), inv.questionnaire),
     }, status_code=status_code)
 
 
