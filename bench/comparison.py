@@ -1,5 +1,6 @@
 """The comparison page with 1,000 partnerships x 3 rounds x 15 respondents, against the bare
-SQL that fetches the same rows, measured in the same run."""
+SQL that fetches every partnership and every closed round's summary, measured in the same
+run (the lower of two measurements, before and after the page's)."""
 
 import random
 import tempfile
@@ -24,6 +25,7 @@ from app.models import (
     User,
 )
 from app.services.comparison import compare
+from app.services.comparison_page import PageQuery, comparison_page
 
 PARTNERSHIPS, ROUNDS, RESPONDENTS = 1000, 3, 15
 FACTORS = ["role_demarcation", "commitment", "trust_mutual_respect",
@@ -109,7 +111,9 @@ def run() -> list[dict]:
                 conn.execute(bare_sql, {"org": org_id}).all()
 
         with Session(engine) as session:
-            service_ms = _median_ms(lambda: compare(session, org_id))
+            service_ms = _median_ms(lambda: comparison_page(
+                session, organisation_id=org_id, query=PageQuery()))
+            exports_ms = _median_ms(lambda: compare(session, org_id))
         bare_ms = _median_ms(bare)
         app = create_app(Settings(database_url=url, data_dir=Path(tmp),
                                   MAPS_SECRET_KEY="bench-secret-key"))
@@ -119,12 +123,20 @@ def run() -> list[dict]:
                                           "csrftoken": client.cookies.get("csrftoken", "")})
             assert client.get("/compare").status_code == 200
             page_ms = _median_ms(lambda: client.get("/compare"), repeat=5)
+            sorted_ms = _median_ms(lambda: client.get(
+                "/compare?sort=organisation&dir=desc&q=partnership&page=7"), repeat=5)
+        bare_again_ms = _median_ms(bare)  # the machine is shared: take the baseline twice
+        bare_ms = min(bare_ms, bare_again_ms)
         engine.dispose()
     label = f"{PARTNERSHIPS} partnerships x {ROUNDS} rounds x {RESPONDENTS} respondents"
+    bare = "the bare SQL for every round's row"
     return [
-        {"name": f"comparison data ({label})", "value": service_ms, "unit": "ms",
-         "baseline": bare_ms, "baseline_name": "the bare SQL for the same rows"},
+        {"name": f"comparison page data ({label})", "value": service_ms, "unit": "ms",
+         "baseline": bare_ms, "baseline_name": bare},
         {"name": "comparison page (whole HTML page)", "value": page_ms, "unit": "ms",
-         "baseline": bare_ms, "baseline_name": "the bare SQL for the same rows",
-         "goal": "<=3"},
+         "baseline": bare_ms, "baseline_name": bare, "goal": "<=3"},
+        {"name": "comparison page, sorted by a score, filtered, page 7", "value": sorted_ms,
+         "unit": "ms", "baseline": bare_ms, "baseline_name": bare, "goal": "<=3"},
+        {"name": "comparison for the exports (every round, parsed)", "value": exports_ms,
+         "unit": "ms", "baseline": bare_ms, "baseline_name": bare},
     ]
