@@ -244,7 +244,7 @@ def test_the_page_is_paged_on_the_server_and_keeps_its_sort_and_filter(admin_cli
     assert "across all 60 assessed partnerships" in first.get_text()
 
 
-def test_the_page_needs_three_queries_whatever_the_number_of_partnerships(engine, session):
+def test_the_page_needs_the_same_few_queries_whatever_the_number_of_partnerships(engine, session):
     from app.services.comparison_page import PageQuery, comparison_page
 
     def queries_for(count: int) -> int:
@@ -270,4 +270,24 @@ def test_the_page_needs_three_queries_whatever_the_number_of_partnerships(engine
         assert all(row.previous.scores for row in result.rows)
         return len(statements)
 
-    assert queries_for(3) == queries_for(60) == 3
+    # Partnerships, latest rounds, their scores, the page's earlier rounds, their scores.
+    assert queries_for(3) == queries_for(60) == 5
+
+
+def test_a_summary_computed_again_is_read_again(session):
+    from app.services.comparison_page import PageQuery, comparison_page
+
+    org = make_organisation(session)
+    round_ = closed_round_with_summary(session, make_partnership(session, org), overall=40.0)
+    session.commit()
+
+    def funding() -> float:
+        page = comparison_page(session, organisation_id=org.id, query=PageQuery())
+        return page.rows[0].latest.score("factor", "funding")
+
+    assert funding() == 40.0
+    summary = session.get(RoundSummary, round_.id)
+    summary.scores = {**summary.scores, "factor": {"funding": 75.0}}
+    summary.computed_at = datetime.now(UTC)
+    session.commit()
+    assert funding() == 75.0

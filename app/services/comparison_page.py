@@ -1,11 +1,13 @@
 """The comparison page: one page of an organisation's partnerships, sorted and filtered on the
-server, beside summaries of all of them, in three queries however many there are. Only the
-score summaries the page uses are read and parsed: every partnership's latest round (for
-sorting by score and for the summaries), and the rounds before it only for the page's rows."""
+server, beside summaries of all of them, in a few queries however many there are. Only the
+score summaries the page uses are read: every partnership's latest round (for sorting by score
+and for the summaries), and the rounds before it only for the page's rows; and each is parsed
+once, until it is computed again."""
 
 import json
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Text, func, type_coerce
 from sqlmodel import Session, col, select
@@ -77,8 +79,7 @@ def _rounds_of(organisation_id: int):
     return (select(AssessmentRound.partnership_id, AssessmentRound.id, AssessmentRound.title,
                    AssessmentRound.closes_at, RoundSummary.respondents, RoundSummary.invited,
                    RoundSummary.townsley, RoundSummary.gaster, RoundSummary.overall,
-                   # Read as text and parsed here: the column type would parse it the same.
-                   type_coerce(RoundSummary.scores, Text).label("scores"))
+                   RoundSummary.computed_at)
             .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
             .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
             .where(Partnership.organisation_id == organisation_id,
@@ -99,11 +100,33 @@ def _latest_ids(organisation_id: int):
     return select(ranked.c.id).where(ranked.c.newest_first == 1)
 
 
-def _point(row) -> RoundPoint:
-    return RoundPoint(round_id=row.id, title=row.title, closes_at=row.closes_at,
-                      respondents=row.respondents, invited=row.invited, townsley=row.townsley,
-                      gaster=row.gaster, overall=row.overall,
-                      scores=(json.loads(row.scores) if row.scores else None) or {})
+# Parsed scores by round id, with the time they were computed: a summary changes only when
+# it is computed again, so most pages parse none (parsing them was most of the page's work).
+_PARSED: dict[int, tuple[datetime, dict]] = {}
+_PARSED_LIMIT = 100_000  # rounds (a few kilobytes each); past it, start again
+
+
+def _points(connection, rows) -> list[tuple[int, RoundPoint]]:
+    """(partnership id, round) for these rows, their scores from _PARSED or the database."""
+    found = [(row.partnership_id, row.computed_at,
+              RoundPoint(round_id=row.id, title=row.title, closes_at=row.closes_at,
+                         respondents=row.respondents, invited=row.invited,
+                         townsley=row.townsley, gaster=row.gaster, overall=row.overall,
+                         scores={})) for row in rows]
+    missing = [point.round_id for _, computed_at, point in found
+               if _PARSED.get(point.round_id, (None,))[0] != computed_at]
+    if len(_PARSED) + len(missing) > _PARSED_LIMIT:
+        _PARSED.clear()
+    for start in range(0, len(missing), 5000):  # within every database's parameter limit
+        for round_id, computed_at, text in connection.execute(
+                select(RoundSummary.round_id, RoundSummary.computed_at,
+                       # Text, parsed here: the column type would parse it the same.
+                       type_coerce(RoundSummary.scores, Text))
+                .where(col(RoundSummary.round_id).in_(missing[start:start + 5000]))):
+            _PARSED[round_id] = (computed_at, (json.loads(text) if text else None) or {})
+    for _, _, point in found:
+        point.scores = _PARSED.get(point.round_id, (None, {}))[1]
+    return [(partnership_id, point) for partnership_id, _, point in found]
 
 
 def _latest_rounds(session: Session, organisation_id: int) -> Comparison:
@@ -117,9 +140,8 @@ def _latest_rounds(session: Session, organisation_id: int) -> Comparison:
     latest = _rounds_of(organisation_id).where(
         col(AssessmentRound.id).in_(_latest_ids(organisation_id))).order_by(AssessmentRound.id)
     factors: dict[str, None] = {}
-    for row in connection.execute(latest):
-        point = _point(row)
-        rows[row.partnership_id].rounds = [point]
+    for partnership_id, point in _points(connection, connection.execute(latest)):
+        rows[partnership_id].rounds = [point]
         factors.update(dict.fromkeys(point.scores.get("factor", {})))
     return Comparison(rows=list(rows.values()), factors=list(factors))
 
@@ -132,6 +154,7 @@ def _all_rounds(session: Session, organisation_id: int, rows: list[PartnershipRo
     ranked = _rounds_of(organisation_id).where(col(AssessmentRound.partnership_id).in_(by_id))
     for row in rows:
         row.rounds = []
-    for found in session.connection().execute(
-            ranked.order_by(AssessmentRound.closes_at, AssessmentRound.id)):
-        by_id[found.partnership_id].rounds.append(_point(found))
+    connection = session.connection()
+    for partnership_id, point in _points(connection, connection.execute(
+            ranked.order_by(AssessmentRound.closes_at, AssessmentRound.id))):
+        by_id[partnership_id].rounds.append(point)
