@@ -12,7 +12,6 @@ from openpyxl import load_workbook
 from sqlalchemy import event
 from sqlmodel import select
 
-from app import demo
 from app.models import Agency, Answer, Organisation, Role, RoundStatus, RoundSummary
 from app.services import comparison, results
 from tests.conftest import FormClient, sign_in
@@ -48,8 +47,8 @@ def admin_client(app, session):
     return signed_in
 
 
+@pytest.mark.demo
 def test_demo_comparison_page(admin_client, session, catalogue):
-    demo.load(session, catalogue, hash_rounds=1)
     org = session.exec(select(Organisation).where(Organisation.name.like("Northshire%"))).one()
     client = admin_client(org)
     page = BeautifulSoup(client.get("/compare").text, "html.parser")

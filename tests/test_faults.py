@@ -19,7 +19,6 @@ from sqlalchemy import create_engine, func, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from app import demo
 from app.db import alembic_config
 from app.models import Answer, AssessmentRound, Role, RoundStatus
 from app.upgrade import upgrade
@@ -440,9 +439,9 @@ def _revisions(url: str) -> list[str]:
     return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 
+@pytest.mark.demo
 def test_migrations_down_and_up_over_demo_data_lose_nothing(database_url, session, engine,
                                                             catalogue):
-    demo.load(session, catalogue, hash_rounds=1)
     session.close()
     before = _dump(engine)
     assert len(before["answer"][1]) > 1000

@@ -20,6 +20,9 @@ from app.reports.sample import sample_round
 from app.scoring import score_round
 from tests.report_helpers import CORE, random_board
 
+# One worker runs these, so the session's PDFs (the `reports` fixture) are laid out once.
+pytestmark = pytest.mark.xdist_group("report")
+
 WELSH_PARTNERSHIP = "Partneriaeth Diogelu Plant Ynys Môn – Cyngor Sir Ynys Môn"
 WELSH_AGENCIES = ["Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch Health Board",
                   "Cyngor Sir Ynys Môn", "Heddlu Gogledd Cymru", "Ysgolion Môn"]
