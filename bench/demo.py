@@ -21,10 +21,13 @@ def run() -> list[dict]:
         migrated = time.perf_counter() - start
         engine = make_engine(url)
         with Session(engine) as session:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             demo.load(session, catalogue)
-            loaded = time.perf_counter() - start
+            loaded, cpu = time.perf_counter() - start, time.process_time() - cpu
         engine.dispose()
+    # CPU time too: on a shared machine the wall time mostly measures the other work.
     return [{"name": "demo data load (sqlite)", "value": loaded, "unit": "s",
              "baseline": migrated, "baseline_name": "migrating the empty database",
+             "goal": "<=3 s"},
+            {"name": "demo data load (sqlite): CPU time", "value": cpu, "unit": "s",
              "goal": "<=3 s"}]
