@@ -290,3 +290,16 @@ def test_a_summary_computed_again_is_read_again(session):
     summary.computed_at = datetime.now(UTC)
     session.commit()
     assert funding() == 75.0
+
+
+def test_only_sorting_and_page_links_are_boosted(admin_client, session):
+    # A boosted link to a round's results would be swapped into the table, not followed.
+    org = make_organisation(session)
+    for n in range(30):
+        closed_round_with_summary(session, make_partnership(session, org, name=f"B{n:02d}"))
+    session.commit()
+    soup = BeautifulSoup(admin_client(org).get("/compare").text, "html.parser")
+    boosted = [a["href"] for a in soup.select("[hx-boost=true] a")]
+    assert boosted and all(href.startswith("/compare") for href in boosted)
+    assert all(a.find_parent(attrs={"hx-boost": "true"}) is None
+               for a in soup.select("a[href^='/rounds/']"))
