@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Text, func, type_coerce
+from sqlalchemy import Text, cast, func
 from sqlmodel import Session, col, select
 
 from app.models import AssessmentRound, Partnership, RoundStatus, RoundSummary
@@ -120,8 +120,8 @@ def _points(connection, rows) -> list[tuple[int, RoundPoint]]:
     for start in range(0, len(missing), 5000):  # within every database's parameter limit
         for round_id, computed_at, text in connection.execute(
                 select(RoundSummary.round_id, RoundSummary.computed_at,
-                       # Text, parsed here: the column type would parse it the same.
-                       type_coerce(RoundSummary.scores, Text))
+                       # As text, parsed here (PostgreSQL's driver would parse it first).
+                       cast(RoundSummary.scores, Text))
                 .where(col(RoundSummary.round_id).in_(missing[start:start + 5000]))):
             _PARSED[round_id] = (computed_at, (json.loads(text) if text else None) or {})
     for _, _, point in found:
