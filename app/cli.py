@@ -40,10 +40,10 @@ def _catalogue(settings=None):
 @app.command()
 def migrate() -> None:
     """Apply the database migrations."""
-    from app.db import migrate as run
+    from app.upgrade import upgrade
 
     settings = _settings()
-    run(settings.db_url)
+    upgrade(settings.db_url)
     typer.echo(f"Database is up to date: {_safe_url(settings.db_url)}")
 
 
@@ -58,10 +58,10 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    from app.db import migrate as run
+    from app.upgrade import upgrade
 
     _catalogue(settings)  # an invalid file is reported here, not from inside the server
-    run(settings.db_url)
+    upgrade(settings.db_url)
     if demo:
         _load_demo(settings, reset=False)
     typer.echo(f"\nMAPS is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
@@ -86,9 +86,9 @@ def proxy_options(environ=None) -> dict:
 def demo(reset: Annotated[bool, typer.Option(help="Delete everything and rebuild")] = False):
     """Load the demo data (a fictional county's partnerships) into the database."""
     settings = _settings()
-    from app.db import migrate as run
+    from app.upgrade import upgrade
 
-    run(settings.db_url)
+    upgrade(settings.db_url)
     _load_demo(settings, reset=reset)
 
 
@@ -362,7 +362,7 @@ def report(
     anonymity_threshold: Annotated[int | None, typer.Option(
         help="Smallest group shown (default and least: MAPS_MIN_ANONYMITY_THRESHOLD)")] = None,
     agencies: Annotated[int | None, typer.Option(help="Agencies in the partnership")] = None,
-    charts: Annotated[bool, typer.Option(help="Draw the charts (needs Chromium)")] = True,
+    charts: Annotated[bool, typer.Option(help="Include the charts")] = True,
 ):
     """Write a round's report as a PDF (--out) and/or an HTML file (--html)."""
     if out is None and html is None:
@@ -423,26 +423,19 @@ def _report_context(q, respondents, path: Path, *, partnership_name, title,
 
 
 def _write_report(context, *, out: Path | None, html: Path | None, charts: bool) -> None:
-    from app.reports.charts import ChartRenderingError
-    from app.reports.pdf import chart_images, html_to_pdf, render_html
+    from app.reports.pdf import html_to_pdf, render_html
 
     for target in (t for t in (out, html) if t is not None):
         if not target.parent.is_dir():
             typer.echo(f"Cannot write {target}: no folder {target.parent}", err=True)
             raise typer.Exit(2)
     try:
-        svgs = chart_images(context) if charts else {}
-    except ChartRenderingError as exc:
-        typer.echo(f"{exc}. Is Chromium installed (apt-get install chromium)? "
-                   "--no-charts writes the report without charts.", err=True)
-        raise typer.Exit(1) from None
-    try:
         if html is not None:
-            html.write_text(render_html(context, svgs=svgs, self_contained=True),
+            html.write_text(render_html(context, charts=charts, self_contained=True),
                             encoding="utf-8")
             typer.echo(f"Wrote {html}")
         if out is not None:
-            out.write_bytes(html_to_pdf(render_html(context, svgs=svgs)))
+            out.write_bytes(html_to_pdf(render_html(context, charts=charts)))
             typer.echo(f"Wrote {out} ({len(context.recommendations)} recommendations)")
     except OSError as exc:
         typer.echo(f"Cannot write the report: {exc.strerror} ({exc.filename})", err=True)

@@ -22,10 +22,11 @@ def _session():
     from sqlmodel import Session
 
     from app.config import Settings
-    from app.db import make_engine, migrate
+    from app.db import make_engine
+    from app.upgrade import upgrade
 
     settings = Settings()
-    migrate(settings.db_url)
+    upgrade(settings.db_url)
     engine = make_engine(settings.db_url)
     try:
         with Session(engine) as session:

@@ -1,6 +1,8 @@
-"""Page render times through the real app, against the health check (framework + one query)."""
+"""Page render times through the real app, against the health check (framework + one query),
+and the JavaScript a round's results page makes the browser load."""
 
 import random
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -11,8 +13,14 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import make_engine, migrate
 from app.main import create_app
+from app.models import Organisation, Partnership, Role
 from app.questionnaires.loader import load_catalogue
+from app.web.render import TEMPLATES
 from bench.scoring import seed_round
+from tests.factories import PASSWORD, make_user
+
+STATIC = TEMPLATES.parent / "static"
+SCRIPT_SRC = re.compile(r'<script[^>]*\ssrc="/static/([^"]+)"')
 
 
 def _median_ms(client: TestClient, path: str, repeat: int = 30) -> float:
@@ -25,6 +33,11 @@ def _median_ms(client: TestClient, path: str, repeat: int = 30) -> float:
     return sorted(times)[len(times) // 2] * 1000
 
 
+def script_bytes(html: str) -> int:
+    """The size of every script file the page loads."""
+    return sum((STATIC / path).stat().st_size for path in SCRIPT_SRC.findall(html))
+
+
 def run() -> list[dict]:
     questionnaire = load_catalogue().get("multi-agency-working")
     with tempfile.TemporaryDirectory() as tmp:
@@ -33,6 +46,12 @@ def run() -> list[dict]:
         engine = make_engine(url)
         with Session(engine) as session:
             _, tokens = seed_round(session, questionnaire, 1, random.Random(3), submitted=False)
+            answered, _ = seed_round(session, questionnaire, 15, random.Random(4))
+            partnership = session.get(Partnership, answered.partnership_id)
+            coordinator = make_user(session, session.get(Organisation,
+                                                         partnership.organisation_id),
+                                    role=Role.coordinator, coordinates=[partnership])
+            email, round_id = coordinator.email, answered.id
         engine.dispose()
         app = create_app(Settings(database_url=url, data_dir=Path(tmp),
                                   MAPS_SECRET_KEY="bench-secret-key"))
@@ -44,5 +63,17 @@ def run() -> list[dict]:
             client.post(f"/r/{tokens[0]}/start",
                         data={"csrftoken": client.cookies.get("csrftoken", "")})
             page = _median_ms(client, f"/r/{tokens[0]}/s/{section.id}")
-    return [{"name": f"questionnaire page ({len(section.items)} questions)", "value": page,
-             "unit": "ms", "baseline": baseline, "baseline_name": "GET /healthz"}]
+            client.get("/sign-in")
+            client.post("/sign-in", data={"email": email, "password": PASSWORD,
+                                          "csrftoken": client.cookies["csrftoken"]})
+            results_path = f"/rounds/{round_id}/results"
+            results_ms = _median_ms(client, results_path, repeat=10)
+            javascript = script_bytes(client.get(results_path).text)
+    return [
+        {"name": f"questionnaire page ({len(section.items)} questions)", "value": page,
+         "unit": "ms", "baseline": baseline, "baseline_name": "GET /healthz"},
+        {"name": "results page (15 respondents)", "value": results_ms, "unit": "ms",
+         "baseline": baseline, "baseline_name": "GET /healthz"},
+        {"name": "results page: JavaScript loaded", "value": javascript / 1000, "unit": "kB",
+         "goal": "<=1000"},
+    ]

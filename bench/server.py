@@ -1,10 +1,11 @@
-"""Start an app under uvicorn on a free loopback port, measure its peak memory, stop it."""
+"""Start an app under uvicorn on a free loopback port, sign in, measure its peak memory, stop it."""
 
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from contextlib import contextmanager
@@ -23,27 +24,57 @@ def free_port() -> int:
 
 @contextmanager
 def serve(factory: str, env: dict[str, str], workers: int = 1):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
-        env={**os.environ, **env}, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    # The server's log is kept aside (a failing load would flood the table with tracebacks)
+    # and summarised when it stops.
+    with tempfile.TemporaryFile() as log:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+            env={**os.environ, **env}, start_new_session=True, stdout=log, stderr=log)
+        try:
+            url = _wait_ready(f"http://127.0.0.1:{port}", process, log, factory)
+            yield url, process
+        finally:
+            _stop(process)
+            log.seek(0)
+            errors = log.read().decode(errors="replace").count("ERROR:")
+            if errors:
+                print(f"({factory} logged {errors} errors)", file=sys.stderr)
+
+
+def _wait_ready(url: str, process: subprocess.Popen, log, factory: str) -> str:
     deadline = time.monotonic() + 30
     while True:
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code in (200, 404):
-                break
+                return url
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{factory} did not start")
+            log.seek(0)
+            raise RuntimeError(f"{factory} did not start:\n{log.read()[-3000:].decode()}")
         time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
     try:
-        yield url, process
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
+def sign_in(client: httpx.Client, email: str, password: str) -> None:
+    """Sign a client in the way the sign-in page does (CSRF cookie first)."""
+    client.get("/sign-in")
+    response = client.post("/sign-in", data={"email": email, "password": password,
+                                              "csrftoken": client.cookies["csrftoken"]})
+    if response.status_code not in (200, 303):
+        raise RuntimeError(f"could not sign in as {email}: {response.status_code}")
 
 
 def peak_memory_mb(pid: int) -> float:

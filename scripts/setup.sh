@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
-run_pkgs="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core fonts-liberation2 chromium"
+run_pkgs="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core fonts-liberation2"
 test_pkgs="chromium postgresql poppler-utils"
 pkgs="$run_pkgs"
 [ $want_test = 1 ] && pkgs="$pkgs $test_pkgs"

@@ -6,6 +6,7 @@ export PYTHONDONTWRITEBYTECODE=1
 echo "== Lint (ruff)"
 .venv/bin/ruff check app tests migrations bench
 echo "== Tests on SQLite"
-.venv/bin/python -m pytest -n 2 "$@"
+# loadgroup: tests marked with one xdist_group share a worker (and its session fixtures).
+.venv/bin/python -m pytest -n 2 --dist loadgroup "$@"
 echo "== Tests on PostgreSQL"
-scripts/with-postgres.sh .venv/bin/python -m pytest -n 2 "$@"
+scripts/with-postgres.sh .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"

@@ -1,5 +1,15 @@
 """Fixtures: a real, freshly migrated database per test (SQLite file, or PostgreSQL when
-MAPS_TEST_DATABASE_URL names a server), the app built on it, and a client."""
+MAPS_TEST_DATABASE_URL names a server), the app built on it, and a client.
+
+How the suite stays quick on two busy cores (follow it in new tests):
+- Each test's database is a copy of one migrated once per test process. A test marked
+  `@pytest.mark.demo` gets a copy of one with the demo data loaded, also made once.
+- Tests that share an expensive session fixture run on one worker: mark the module with
+  `pytest.mark.xdist_group(NAME)` (the report PDFs; the browser tests share one Chromium).
+- Render a PDF only where the PDF itself is under test; elsewhere check the HTML.
+- Browser tests wait on events, never sleep; `browser` gives contexts and pages whose waits
+  allow BROWSER_WAIT_MS, a limit a loaded machine can meet.
+"""
 
 import base64
 import json
@@ -7,6 +17,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,9 +26,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from app import demo
 from app.config import Settings
 from app.db import make_engine, migrate
 from app.main import create_app
+from app.questionnaires.loader import load_catalogue
 from app.web.csrf import SESSION_KEY, expected_token
 
 POSTGRES_URL = os.environ.get("MAPS_TEST_DATABASE_URL")
@@ -47,21 +60,43 @@ def template_db(tmp_path_factory) -> Iterator[str]:
         yield str(path)
 
 
-@pytest.fixture
-def database_url(template_db, tmp_path) -> Iterator[str]:
+@contextmanager
+def _copy_of(template: str, tmp_path: Path) -> Iterator[str]:
+    """A new database, a copy of `template` (a PostgreSQL database name, or a SQLite file)."""
     if POSTGRES_URL:
         name = f"maps_test_{uuid.uuid4().hex[:12]}"
         admin = _admin_engine()
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     else:
-        path = tmp_path / "maps.db"
-        shutil.copyfile(template_db, path)
+        path = tmp_path / f"maps-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def demo_template(template_db, tmp_path_factory) -> Iterator[str]:
+    """The migrated database with the demo data loaded, once per test process."""
+    with _copy_of(template_db, tmp_path_factory.mktemp("demo")) as url:
+        engine = make_engine(url)
+        with Session(engine) as session:
+            demo.load(session, load_catalogue(), hash_rounds=1)
+        engine.dispose()
+        yield make_url(url).database
+
+
+@pytest.fixture
+def database_url(request, template_db, tmp_path) -> Iterator[str]:
+    """A copy of the migrated database for this test: of the one with the demo data when the
+    test is marked `demo`."""
+    marked = request.node.get_closest_marker("demo") is not None
+    template = request.getfixturevalue("demo_template") if marked else template_db
+    with _copy_of(template, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -172,14 +207,38 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-quic"]
 
 
+BROWSER_WAIT_MS = 60_000  # for any one event; the suite shares two cores with other work
+
+
+class PatientBrowser:
+    """The session's Chromium, whose contexts and pages wait up to BROWSER_WAIT_MS for what
+    a test waits on (an element, a navigation, a download) before failing."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.set_default_timeout(BROWSER_WAIT_MS)
+        context.set_default_navigation_timeout(BROWSER_WAIT_MS)
+        return context
+
+    def new_page(self, **options):
+        return self.new_context(**options).new_page()
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS,
+                                             timeout=BROWSER_WAIT_MS)
+        yield PatientBrowser(browser)
         browser.close()
 
 

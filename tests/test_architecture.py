@@ -25,3 +25,12 @@ def test_domain_packages_import_no_web_or_database_code(package):
                 names = [node.module]
             for name in names:
                 assert not name.startswith(FORBIDDEN), f"{path.name} imports {name}"
+
+
+def test_the_database_module_imports_nothing_of_the_app():
+    # app/db.py (engine, sessions, migrate) sits under everything else; making data after a
+    # migration is app/upgrade.py's job, so migrating imports no service.
+    tree = ast.parse((APP / "db.py").read_text())
+    imported = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    imported += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+    assert imported and not [name for name in imported if name.startswith("app")]

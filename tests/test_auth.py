@@ -61,9 +61,9 @@ def test_session_cookie_flags(client, user, settings, database_url):
         assert all("secure" in cookie.lower() for cookie in cookies)
 
 
+@pytest.mark.demo
 def test_demo_users_sign_in(client, session, catalogue):
     # The demo hashes with other argon2 parameters; they verify all the same.
-    demo.load(session, catalogue, hash_rounds=1)
     response = client.post("/sign-in", data={"email": "Coordinator@Northshire.example ",
                                              "password": demo.DEMO_PASSWORD})
     assert response.status_code == 303

@@ -12,11 +12,11 @@ from app.services.rounds import LOCAL
 from tests.factories import PASSWORD, make_organisation, make_user
 from tests.test_browser_respond import assert_accessible
 
-pytestmark = pytest.mark.browser
+# One worker runs every browser test, with the one Chromium (tests/conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 def sign_in(page, base, user):
-    page.set_default_timeout(10_000)
     page.goto(f"{base}/sign-in")
     page.locator("#email").fill(user.email)
     page.locator("#password").fill(PASSWORD)

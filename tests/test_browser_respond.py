@@ -8,7 +8,8 @@ from sqlmodel import select
 from app.models import Agency, Answer, Respondent
 from tests.factories import make_invite
 
-pytestmark = pytest.mark.browser
+# One worker runs every browser test, with the one Chromium (tests/conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 axe = Axe()
 
 

@@ -11,7 +11,8 @@ from app.services.rounds import LOCAL
 from tests.factories import PASSWORD, make_organisation, make_partnership, make_user
 from tests.test_browser_respond import assert_accessible
 
-pytestmark = pytest.mark.browser
+# One worker runs every browser test, with the one Chromium (tests/conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 def test_coordinator_opens_a_round_and_invites_the_board(browser, live_server, session):

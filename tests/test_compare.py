@@ -12,7 +12,6 @@ from openpyxl import load_workbook
 from sqlalchemy import event
 from sqlmodel import select
 
-from app import demo
 from app.models import Agency, Answer, Organisation, Role, RoundStatus, RoundSummary
 from app.services import comparison, results
 from tests.conftest import FormClient, sign_in
@@ -55,8 +54,8 @@ def admin_client(app, session):
     return signed_in
 
 
+@pytest.mark.demo
 def test_demo_comparison_page(admin_client, session, catalogue):
-    demo.load(session, catalogue, hash_rounds=1)
     org = session.exec(select(Organisation).where(Organisation.name.like("Northshire%"))).one()
     client = admin_client(org)
     page = BeautifulSoup(client.get("/compare").text, "html.parser")
@@ -215,3 +214,103 @@ def test_coordinators_cannot_compare(app, session):
     with FormClient(app, follow_redirects=False) as client:
         sign_in(client, coordinator)
         assert client.get("/compare").status_code == 403
+
+
+def test_the_page_is_paged_on_the_server_and_keeps_its_sort_and_filter(admin_client, session):
+    org = make_organisation(session)
+    for n in range(60):
+        closed_round_with_summary(
+            session, make_partnership(session, org, name=f"Board {n:02d}", agencies=(),
+                                      client_group="even" if n % 2 == 0 else "odd"),
+            overall=float(n), gaster=str(1 + n % 5))
+    session.commit()
+    client = admin_client(org)
+
+    def page(url):
+        return BeautifulSoup(client.get(url).text, "html.parser")
+
+    def names(soup):
+        return [th.a.get_text(strip=True) for th in soup.select("#comparison-table tbody th")]
+
+    first = page("/compare?sort=overall&dir=desc&q=even")
+    assert names(first) == [f"Board {n:02d}" for n in range(58, 8, -2)]  # 25 of 30
+    assert "30 partnerships: 1 to 25 shown" in first.select_one("caption").get_text()
+    # The heatmap and the trends follow the table's rows; no heatmap cell is a link.
+    heat = first.select(".maps-heatmap tbody tr")
+    assert [tr.th.get_text(strip=True) for tr in heat] == names(first)
+    assert not first.select(".maps-heatmap td a")
+    # Pagination links carry the sort and the filter; sorting starts again at page 1.
+    nav = first.select_one("nav.govuk-pagination")
+    following = nav.select_one(".govuk-pagination__next a")["href"]
+    assert following == "/compare?sort=overall&dir=desc&q=even&page=2"
+    second = page(following)
+    assert names(second) == [f"Board {n:02d}" for n in range(8, -1, -2)]
+    assert "page=" not in second.select_one("thead a")["href"]
+    # Past the last page shows the last page; a page that is no number is refused clearly.
+    assert names(page("/compare?sort=overall&dir=desc&q=even&page=99")) == names(second)
+    refused = client.get("/compare?page=0")
+    assert refused.status_code == 422 and "page" in refused.text
+    # The summaries still cover every partnership.
+    assert "across all 60 assessed partnerships" in first.get_text()
+
+
+def test_the_page_needs_the_same_few_queries_whatever_the_number_of_partnerships(engine, session):
+    from app.services.comparison_page import PageQuery, comparison_page
+
+    def queries_for(count: int) -> int:
+        org = make_organisation(session)
+        for n in range(count):
+            partnership = make_partnership(session, org, name=f"P{n}", agencies=())
+            closed_round_with_summary(session, partnership, days_ago=400)
+            closed_round_with_summary(session, partnership, days_ago=30)
+        org_id = org.id
+        session.commit()
+        statements = []
+
+        def count_statement(*args):
+            statements.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", count_statement)
+        try:
+            result = comparison_page(session, organisation_id=org_id,
+                                     query=PageQuery(sort="organisation"))
+        finally:
+            event.remove(engine, "before_cursor_execute", count_statement)
+        assert len(result.overview.assessed) == count
+        assert all(row.previous.scores for row in result.rows)
+        return len(statements)
+
+    # Partnerships, latest rounds, their scores, the page's earlier rounds, their scores.
+    assert queries_for(3) == queries_for(60) == 5
+
+
+def test_a_summary_computed_again_is_read_again(session):
+    from app.services.comparison_page import PageQuery, comparison_page
+
+    org = make_organisation(session)
+    round_ = closed_round_with_summary(session, make_partnership(session, org), overall=40.0)
+    session.commit()
+
+    def funding() -> float:
+        page = comparison_page(session, organisation_id=org.id, query=PageQuery())
+        return page.rows[0].latest.score("factor", "funding")
+
+    assert funding() == 40.0
+    summary = session.get(RoundSummary, round_.id)
+    summary.scores = {**summary.scores, "factor": {"funding": 75.0}}
+    summary.computed_at = datetime.now(UTC)
+    session.commit()
+    assert funding() == 75.0
+
+
+def test_only_sorting_and_page_links_are_boosted(admin_client, session):
+    # A boosted link to a round's results would be swapped into the table, not followed.
+    org = make_organisation(session)
+    for n in range(30):
+        closed_round_with_summary(session, make_partnership(session, org, name=f"B{n:02d}"))
+    session.commit()
+    soup = BeautifulSoup(admin_client(org).get("/compare").text, "html.parser")
+    boosted = [a["href"] for a in soup.select("[hx-boost=true] a")]
+    assert boosted and all(href.startswith("/compare") for href in boosted)
+    assert all(a.find_parent(attrs={"hx-boost": "true"}) is None
+               for a in soup.select("a[href^='/rounds/']"))

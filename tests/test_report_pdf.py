@@ -1,6 +1,7 @@
 """The report as a real PDF, read back with pypdf: text, metadata, bookmarks, fonts and tags,
 for a demo-like round and for awkward ones. Each PDF is rendered once per test session."""
 
+import base64
 import json
 import logging
 import re
@@ -14,10 +15,13 @@ from typer.testing import CliRunner
 
 from app.cli import app as cli
 from app.reports.context import ActionPlanRow, PreviousPlan, build_context
-from app.reports.pdf import charts_session, render_pdf, render_web_body
+from app.reports.pdf import render_html, render_pdf, render_web_body
 from app.reports.sample import sample_round
 from app.scoring import score_round
 from tests.report_helpers import CORE, random_board
+
+# One worker runs these, so the session's PDFs (the `reports` fixture) are laid out once.
+pytestmark = pytest.mark.xdist_group("report")
 
 WELSH_PARTNERSHIP = "Partneriaeth Diogelu Plant Ynys Môn – Cyngor Sir Ynys Môn"
 WELSH_AGENCIES = ["Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch Health Board",
@@ -88,16 +92,15 @@ def reports():
     built = {}
     weasyprint_log = logging.getLogger("weasyprint")
     weasyprint_log.addHandler(WEASYPRINT_WARNINGS)
-    with charts_session():  # one Chromium for every chart of the session
-        for key, spec in scenarios().items():
-            result = score_round(CORE, spec["respondents"])
-            context = build_context(
-                partnership_name=spec["name"], round_title="Round 3 (2026)",
-                questionnaire=CORE, result=result, invited=spec.get("invited"),
-                action_plan=spec.get("action_plan", ()),
-                previous_plan=spec.get("previous_plan"),
-                opens=date(2026, 3, 2), closes=date(2026, 3, 30), generated=date(2026, 4, 1))
-            built[key] = Report(context, render_pdf(context))
+    for key, spec in scenarios().items():
+        result = score_round(CORE, spec["respondents"])
+        context = build_context(
+            partnership_name=spec["name"], round_title="Round 3 (2026)",
+            questionnaire=CORE, result=result, invited=spec.get("invited"),
+            action_plan=spec.get("action_plan", ()),
+            previous_plan=spec.get("previous_plan"),
+            opens=date(2026, 3, 2), closes=date(2026, 3, 30), generated=date(2026, 4, 1))
+        built[key] = Report(context, render_pdf(context))
     weasyprint_log.removeHandler(WEASYPRINT_WARNINGS)
     yield built
 
@@ -225,23 +228,22 @@ def test_rendering_logs_no_css_or_layout_warnings(reports):
     assert [r.getMessage() for r in WEASYPRINT_WARNINGS.records] == []
 
 
-def test_the_web_page_gets_the_same_figures_as_json_data_blocks(reports):
+def test_the_web_page_and_the_pdf_show_the_same_drawings(reports):
     context = reports["demo"].context
-    html = render_web_body(context)
-    soup = BeautifulSoup(html, "html.parser")
-    containers = soup.select(".maps-chart[data-figure]")
-    assert len(containers) == len(context.charts) == 3
-    for container in containers:
-        block = soup.find(id=container["data-figure"])
-        assert block.name == "script" and block["type"] == "application/json"
-        figure = json.loads(block.string)
-        assert figure["data"] and container["role"] == "img"
-        chart = context.charts[container["id"].removeprefix("chart-")]
-        assert container["aria-label"] == chart.alt
-        assert json.loads(chart.json) == figure
-    # Nothing a strict Content-Security-Policy would refuse.
-    assert not soup.select("[style]") and not soup.find("style")
-    assert all(s.get("type") == "application/json" for s in soup.find_all("script"))
+    soup = BeautifulSoup(render_web_body(context), "html.parser")
+    drawings = soup.select("figure svg.report-chart")
+    assert len(drawings) == len(context.charts) == 3
+    images = BeautifulSoup(render_html(context), "html.parser").select("figure img")
+    in_pdf = {img["alt"]: base64.b64decode(img["src"].split(",", 1)[1]).decode()
+              for img in images}
+    for drawing in drawings:
+        chart = context.charts[drawing["id"].removeprefix("chart-")]
+        assert drawing["role"] == "img"
+        assert drawing.find("title").get_text() == chart.alt
+        assert in_pdf[chart.alt] == chart.svg
+        assert BeautifulSoup(chart.svg, "html.parser").svg == drawing
+    # Nothing a strict Content-Security-Policy would refuse, and nothing needing JavaScript.
+    assert not soup.select("[style]") and not soup.find("style") and not soup.find("script")
 
 
 runner = CliRunner()
@@ -254,11 +256,10 @@ def test_cli_writes_a_pdf_and_html_from_an_answers_file(reports, tmp_path):
         {"agency": r.agency, "level": r.level, "answers": dict(r.answers)}
         for r in demo.respondents]}))
     out, html = tmp_path / "plan.pdf", tmp_path / "plan.html"
-    with charts_session():
-        result = runner.invoke(cli, [
-            "report", "--questionnaire", "multi-agency-working@1", str(path), "--out", str(out),
-            "--html", str(html), "--partnership-name", "SEND Local Area Partnership",
-            "--title", "Spring 2026"])
+    result = runner.invoke(cli, [
+        "report", "--questionnaire", "multi-agency-working@1", str(path), "--out", str(out),
+        "--html", str(html), "--partnership-name", "SEND Local Area Partnership",
+        "--title", "Spring 2026"])
     assert result.exit_code == 0, result.output
     reader = PdfReader(out)
     assert reader.metadata.title == "SEND Local Area Partnership: Spring 2026"

@@ -4,9 +4,9 @@ partnerships are spread across the typologies."""
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import select
 
-from app import demo
 from app.models import Agency, Answer, AssessmentRound, Partnership
 from app.services import results
 from tests.factories import close, make_invite, make_round
@@ -30,8 +30,8 @@ def test_only_submitted_responses_are_scored(session, catalogue, core):
     assert scores.result.partnership.items[item.id].score == 100
 
 
+@pytest.mark.demo
 def test_demo_partnerships_show_a_spread_of_placements(session, catalogue):
-    demo.load(session, catalogue, hash_rounds=1)
     latest = {}
     for round_ in session.exec(select(AssessmentRound).where(AssessmentRound.status == "closed")
                                .order_by(AssessmentRound.opens_at)):

@@ -1,1 +1,1 @@
-"""The round report: Plotly charts, one typed context, and the HTML and PDF made from it."""
+"""The round report: SVG charts, one typed context, and the HTML and PDF made from it."""

@@ -1,17 +1,14 @@
-"""The report's Plotly figures, built from a round's result: each with alt text giving its
-numbers, usable as Plotly JSON on a web page and rendered to SVG for the PDF."""
+"""The report's charts, drawn here as SVG from a round's result: the same drawing is put in
+the web page (inline) and in the PDF (as an image with alt text), each with alt text giving
+its numbers. No browser and no JavaScript are needed to draw them."""
 
 import base64
-import os
-import shutil
-import threading
-import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-import plotly.graph_objects as go
+from markupsafe import escape
 
 from app.questionnaires.schema import Questionnaire
 from app.recommendations.labels import in_words, label, points
@@ -21,38 +18,37 @@ from app.scoring.scores import TagScore
 FONT = "Liberation Sans, DejaVu Sans, Arial, sans-serif"
 INK = "#0b0c0c"
 GRID = "#b1b4b6"
-WIDTH = 680  # CSS pixels; the PDF scales the SVG to the text width
-RADAR_HEIGHT = 340
-# Bands are told apart by the text label on each bar and by shade and pattern as well as
-# colour, so the charts read the same printed in black and white: in grey, strength is
-# dark and solid, borderline light and solid, concern hatched (a pattern only on the few
-# worst bars: WeasyPrint draws every pattern tile, which costs time). Unknown bands
-# (another instrument's) get the neutral style.
+SUBTLE = "#505a5f"
+LINE = "#1d70b8"
+WIDTH = 680  # user units; the page and the PDF scale the drawing to the text width
+RADAR_HEIGHT = 290
+FONT_SIZE = 13
+ROW = 30  # one bar and the gap below it
+# Bands are told apart by the text label beside each bar and by shade and pattern as well
+# as colour, so the charts read the same printed in black and white: in grey, strength is
+# dark and solid, borderline light and solid, concern hatched. Unknown bands (another
+# instrument's) get the neutral style, cross-hatched.
 BAND_STYLE = {
-    "strength": {"colour": "#00703c", "pattern": "", "ink": "white"},
-    "borderline": {"colour": "#ffdd00", "pattern": "", "ink": INK},
-    "concern": {"colour": "#d4351c", "pattern": "/", "ink": "white"},
+    "strength": {"colour": "#00703c", "hatch": None},
+    "borderline": {"colour": "#ffdd00", "hatch": None},
+    "concern": {"colour": "#d4351c", "hatch": "diagonal"},
 }
-NEUTRAL = {"colour": "#b1b4b6", "pattern": "x", "ink": INK}
+NEUTRAL = {"colour": "#b1b4b6", "hatch": "cross"}
 
 
 @dataclass(frozen=True)
 class Chart:
-    id: str  # also the HTML id of its container on a web page
+    id: str  # also the HTML id of its drawing on a web page
     title: str
     alt: str  # says what the chart shows, with its numbers
-    figure: go.Figure
+    svg: str  # the drawing: one <svg> element
     height: int
 
     @cached_property
-    def json(self) -> str:
-        """Plotly JSON for a web page's <script type="application/json"> data block."""
-        return self.figure.to_json()
-
-    @property
-    def web_json(self) -> str:
-        """The JSON made safe inside a script element (no "</script>" can close it)."""
-        return self.json.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    def data_uri(self) -> str:
+        """The drawing as an image source, for the PDF (WeasyPrint gives an <img> its alt
+        text in the tagged PDF; an inline <svg> would get none)."""
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
 
 
 def build_charts(result: RoundResult, questionnaire: Questionnaire) -> dict[str, Chart]:
@@ -87,198 +83,188 @@ def _describe(values: Iterable[TagScore], tag: str) -> str:
                      + (f" ({s.band})" if s.band else "") for s in values)
 
 
-def _layout(height: int, **extra) -> dict:
-    return {"template": "none", "width": WIDTH, "height": height,
-            "font": dict(family=FONT, size=13, color=INK), "paper_bgcolor": "white",
-            "plot_bgcolor": "white", "showlegend": False,
-            "margin": dict(l=10, r=10, t=10, b=40), **extra}
+def _scored_text(score: TagScore) -> str:
+    return points(score.score) + (f" ({score.band})" if score.band else "")
+
+
+# --- Dimension radar ------------------------------------------------------------------
+
+RADAR_RINGS = (25, 50, 70, 100)
 
 
 def dimension_radar(values: dict[str, TagScore], questionnaire: Questionnaire) -> Chart:
     shown = scored(values)
-    names = [label("dimension", s.value) for s in shown]
-    scores = [round(s.score, 1) for s in shown]
-    theta = [f"{n}<br>{points(s.score)}" + (f" ({s.band})" if s.band else "")
-             for n, s in zip(names, shown, strict=True)]
-    figure = go.Figure()
-    for band, cut in _band_cuts(questionnaire):
-        figure.add_trace(go.Scatterpolar(
-            r=[cut] * (len(theta) + 1), theta=theta + theta[:1], mode="lines",
-            line=dict(color=GRID, dash="dash", width=1), name=f"{band} from {cut:g}",
-            hoverinfo="skip"))
-    figure.add_trace(go.Scatterpolar(
-        r=scores + scores[:1], theta=theta + theta[:1], mode="lines+markers", fill="toself",
-        fillcolor="rgba(29, 112, 184, 0.25)", line=dict(color="#1d70b8", width=3),
-        marker=dict(size=9, symbol="square"), name="Whole partnership",
-        hovertemplate="%{theta}: %{r:.0f}<extra></extra>"))
-    figure.update_layout(**_layout(
-        RADAR_HEIGHT, polar=dict(bgcolor="white",
-            radialaxis=dict(range=[0, 100], tickvals=[0, 25, 50, 70, 100], angle=90,
-                            gridcolor=GRID, linecolor=GRID, tickfont=dict(size=11)),
-            angularaxis=dict(gridcolor=GRID, linecolor=INK, direction="clockwise",
-                             rotation=90)),
-        margin=dict(l=130, r=130, t=50, b=30)))
-    cuts = ", ".join(f"{b} from {c:g}" for b, c in _band_cuts(questionnaire))
+    cuts = _band_cuts(questionnaire)
+    ring_text = ", ".join(f"{b} from {c:g}" for b, c in cuts)
+    title = f"The {in_words(len(values))} dimensions"
     alt = (f"Radar chart of the {in_words(len(shown))} dimensions of multi-agency working, each "
-           f"scored 0 to 100 (higher is better): {_describe(shown, 'dimension')}."
-           + (f" Dashed rings mark the bands: {cuts}." if cuts else ""))
-    return Chart(id="dimensions", title=f"The {in_words(len(values))} dimensions", alt=alt,
-                 figure=figure, height=RADAR_HEIGHT)
+           "scored 0 to 100 "
+           f"(higher is better): {_describe(shown, 'dimension')}."
+           + (f" Dashed rings mark the bands: {ring_text}." if ring_text else ""))
+    if len(shown) < 3:  # a radar needs three corners; fewer scores read better as bars
+        bars = score_bars("dimensions", "dimension", title, values,
+                          questionnaire)
+        return Chart(id=bars.id, title=bars.title, alt=alt, svg=bars.svg, height=bars.height)
+    cx, cy, radius = WIDTH / 2, 180, 130
+    angles = [-math.pi / 2 + 2 * math.pi * n / len(shown) for n in range(len(shown))]
 
+    def at(score: float, angle: float) -> tuple[float, float]:
+        return cx + radius * score / 100 * math.cos(angle), cy + radius * score / 100 * math.sin(
+            angle)
+
+    def ring(score: float) -> str:
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in (at(score, a) for a in angles))
+
+    band_at = {c for _, c in cuts}
+    parts = [f'<polygon points="{ring(r)}" fill="none" stroke="{GRID}" stroke-width="1"'
+             + (' stroke-dasharray="5 4"' if r in band_at else "") + "/>"
+             for r in sorted(set(RADAR_RINGS) | band_at)]
+    parts += [f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="{GRID}" '
+              'stroke-width="1"/>' for x, y in (at(100, a) for a in angles)]
+    for r in sorted(set(RADAR_RINGS) | band_at):
+        parts += _on_white(cx + 5, cy - radius * r / 100 + 4, f"{r:g}", size=11, fill=SUBTLE)
+    corners = [at(s.score, a) for s, a in zip(shown, angles, strict=True)]
+    parts.append(f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in corners)}" '
+                 f'fill="{LINE}" fill-opacity="0.25" stroke="{LINE}" stroke-width="3" '
+                 'stroke-linejoin="round"/>')
+    for score, angle, (x, y) in zip(shown, angles, corners, strict=True):
+        name = label("dimension", score.value)
+        parts.append(f'<rect x="{x - 4.5:.1f}" y="{y - 4.5:.1f}" width="9" height="9" '
+                     f'fill="{LINE}"><title>{escape(name)}: {_scored_text(score)}</title></rect>')
+        lx, ly = at(100 + 14, angle)
+        anchor = "middle" if abs(math.cos(angle)) < 0.3 else (
+            "start" if math.cos(angle) > 0 else "end")
+        top = ly - 18 if math.sin(angle) < -0.3 else ly + 4 if math.sin(angle) > 0.3 else ly - 6
+        parts.append(_text(lx, top, name, anchor=anchor, weight="bold"))
+        parts.append(_text(lx, top + 17, _scored_text(score), anchor=anchor))
+    return Chart(id="dimensions", title=title, alt=alt,
+                 svg=_svg("dimensions", alt, RADAR_HEIGHT, parts), height=RADAR_HEIGHT)
+
+
+# --- Score bars -------------------------------------------------------------------------
 
 def score_bars(chart_id: str, tag: str, title: str, values: dict[str, TagScore],
                questionnaire: Questionnaire) -> Chart:
     shown = scored(values)
-    names = [label(tag, s.value) for s in shown]
-    figure = go.Figure()
-    # One trace per band: a pattern takes a single colour per trace.
-    for band in dict.fromkeys(s.band for s in shown):
-        style = BAND_STYLE.get(band or "", NEUTRAL)
-        members = [(n, s) for n, s in zip(names, shown, strict=True) if s.band == band]
-        figure.add_trace(go.Bar(
-            x=[round(s.score, 1) for _, s in members], y=[n for n, _ in members],
-            orientation="h", name=band or "score", cliponaxis=False,
-            text=[f"{points(s.score)}" + (f"  {band}" if band else "") for _, s in members],
-            textposition="outside", textfont=dict(size=12, color=INK),
-            marker=dict(color=style["colour"], line=dict(color=INK, width=1),
-                        pattern=dict(shape=style["pattern"], fillmode="overlay",
-                                     fgcolor=style["ink"], size=8, solidity=0.3)),
-            hovertemplate="%{y}: %{x:.0f}<extra></extra>"))
+    names = [_fit(label(tag, s.value), 260) for s in shown]
+    left = max(120, min(280, max(text_width(line) for lines in names for line in lines) + 14))
+    right, top, bottom = 110, 36, 54
+    height = top + ROW * len(shown) + bottom
+    plot = WIDTH - left - right
+
+    def x_of(score: float) -> float:
+        return left + plot * score / 100
+
+    parts = [_hatches(chart_id)]
+    for tick in range(0, 101, 10):
+        x = x_of(tick)
+        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" '
+                     f'stroke="{INK if tick == 0 else GRID}" stroke-width="1"/>')
+        parts.append(_text(x, height - bottom + 16, str(tick), anchor="middle", size=11))
+    parts.append(_text(left + plot / 2, height - 10, "Score, 0 to 100 (higher is better)",
+                       anchor="middle"))
     for band, cut in _band_cuts(questionnaire):
-        figure.add_vline(x=cut, line=dict(color="#505a5f", dash="dash", width=1), layer="below",
-                         annotation=dict(text=f"{band} {cut:g}", font=dict(size=11),
-                                         yanchor="bottom"),
-                         annotation_position="top")
-    height = 90 + 30 * len(shown)
-    figure.update_layout(**_layout(
-        height, bargap=0.3, barmode="overlay", margin=dict(l=10, r=110, t=30, b=40),
-        xaxis=dict(range=[0, 100], dtick=10, gridcolor=GRID, zeroline=True,
-                   zerolinecolor=INK, title=dict(text="Score, 0 to 100 (higher is better)")),
-        yaxis=dict(categoryorder="array", categoryarray=names, autorange="reversed",
-                   automargin=True, ticklabelstandoff=8)))
+        x = x_of(cut)
+        parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - bottom}" '
+                     f'stroke="{SUBTLE}" stroke-width="1" stroke-dasharray="5 4"/>')
+        parts.append(_text(x, top - 10, f"{band} {cut:g}", anchor="middle", size=11))
+    for row, (score, lines) in enumerate(zip(shown, names, strict=True)):
+        y = top + ROW * row + ROW * 0.15
+        bar_height = ROW * 0.7
+        style = BAND_STYLE.get(score.band or "", NEUTRAL)
+        width = max(plot * score.score / 100, 0.5)
+        tip = f"{label(tag, score.value)}: {_scored_text(score)}"
+        parts.append(f'<g><title>{escape(tip)}</title>'
+                     f'<rect x="{left}" y="{y:.1f}" width="{width:.1f}" '
+                     f'height="{bar_height:.1f}" fill="{style["colour"]}" stroke="{INK}" '
+                     'stroke-width="1"/>'
+                     + (f'<rect x="{left}" y="{y:.1f}" width="{width:.1f}" '
+                        f'height="{bar_height:.1f}" fill="url(#{chart_id}-{style["hatch"]})"/>'
+                        if style["hatch"] else "") + "</g>")
+        middle = y + bar_height / 2
+        first = middle + 4.5 - (len(lines) - 1) * 7.5
+        parts += [_text(left - 8, first + 15 * n, line, anchor="end")
+                  for n, line in enumerate(lines)]
+        parts += _on_white(x_of(score.score) + 6, middle + 4.5,
+                           points(score.score) + (f"  {score.band}" if score.band else ""),
+                           size=12)
     alt = (f"Bar chart of {len(shown)} {tag} scores, 0 to 100 (higher is better), with "
            f"each bar labelled by its score and band: {_describe(shown, tag)}.")
-    return Chart(id=chart_id, title=title, alt=alt, figure=figure, height=height)
+    return Chart(id=chart_id, title=title, alt=alt, svg=_svg(chart_id, alt, height, parts),
+                 height=height)
 
 
-# --- Static rendering -----------------------------------------------------------------
-
-class ChartRenderingError(RuntimeError):
-    pass
-
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
-RENDER_TIMEOUT = 60.0  # seconds for one chart, Chromium start-up included
-
-
-def find_browser() -> str:
-    """Debian's Chromium (or BROWSER_PATH); kaleido must never download one."""
-    path = os.environ.get("BROWSER_PATH") or next(
-        (found for name in BROWSERS if (found := shutil.which(name))), None)
-    if not path or not os.access(path, os.X_OK):
-        raise ChartRenderingError("Chromium was not found"
-                                  + (f" at BROWSER_PATH={path}" if path else " on PATH"))
-    return path
+def _hatches(chart_id: str) -> str:
+    """Fill patterns for the bands drawn hatched; ids carry the chart's id, since a page
+    holds several charts."""
+    return (f'<defs><pattern id="{chart_id}-diagonal" width="8" height="8" '
+            'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+            '<line x1="0" y1="0" x2="0" y2="8" stroke="white" stroke-width="2.5"/></pattern>'
+            f'<pattern id="{chart_id}-cross" width="8" height="8" patternUnits="userSpaceOnUse">'
+            f'<path d="M0 0L8 8M8 0L0 8" stroke="{INK}" stroke-width="1"/></pattern></defs>')
 
 
-@contextmanager
-def svg_renderer() -> Iterator[None]:
-    """Keep one kaleido (Chromium) server running while any caller in this process needs
-    it: the first to enter starts it, the last to leave stops it. A server started by
-    someone else (kaleido.start_sync_server) is used and left running."""
-    _enter()
-    try:
-        yield
-    finally:
-        _leave()
+# --- SVG text ---------------------------------------------------------------------------
+
+def _svg(chart_id: str, alt: str, height: int, parts: Sequence[str]) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" '
+            f'id="chart-{chart_id}" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
+            f'height="{height}" role="img" aria-labelledby="chart-{chart_id}-title" '
+            f'font-family="{FONT}" font-size="{FONT_SIZE}" fill="{INK}">'
+            f'<title id="chart-{chart_id}-title">{escape(alt)}</title>'
+            f'<rect width="{WIDTH}" height="{height}" fill="white"/>'
+            + "".join(parts) + "</svg>")
 
 
-_STATE = threading.Lock()  # guards the fields below
-_CALL = threading.Lock()  # kaleido's sync server answers one call at a time, in order
-_users = 0
-_owned_hook = None  # the excepthook to restore, while we own the server
-_SERVER_ERRORS: list[BaseException] = []
+def _text(x: float, y: float, content: str, *, anchor: str = "start", size: int = FONT_SIZE,
+          weight: str = "normal", fill: str = INK) -> str:
+    attributes = f'x="{x:.1f}" y="{y:.1f}"'
+    if anchor != "start":
+        attributes += f' text-anchor="{anchor}"'
+    if size != FONT_SIZE:
+        attributes += f' font-size="{size}"'
+    if weight != "normal":
+        attributes += f' font-weight="{weight}"'
+    if fill != INK:
+        attributes += f' fill="{fill}"'
+    return f"<text {attributes}>{escape(content)}</text>"
 
 
-def _enter() -> None:
-    global _users, _owned_hook
-    import kaleido
-
-    with _STATE:
-        if _users == 0 and not (_server() and _server().is_running()):
-            # kaleido reads BROWSER_PATH when its server starts, in a thread of its own;
-            # if that thread fails, keep its error for our message, not a traceback.
-            os.environ["BROWSER_PATH"] = find_browser()
-            previous = threading.excepthook
-
-            def keep_server_error(args) -> None:
-                if args.thread is getattr(_server(), "_thread", None):
-                    _SERVER_ERRORS.append(args.exc_value)
-                else:
-                    previous(args)
-
-            threading.excepthook = keep_server_error
-            _owned_hook = previous
-            kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-        _users += 1
+# Advance widths of Liberation Sans (Arial's metrics), in thousandths of the font size, to
+# lay out labels without a browser; other characters count as a digit.
+_WIDTHS = {ch: width for width, chars in (
+    (191, "'"), (222, "ijl"), (260, "|"), (278, " !,./:;I[\\]ft"), (333, "()-`r"),
+    (334, "{}"), (355, '"'), (389, "*"), (469, "^"), (500, "Jcksvxyz"),
+    (556, "#$0123456789?L_abdeghnopqu"), (584, "+<=>~"), (611, "FTZ"),
+    (667, "&ABEKPSVXY"), (722, "CDHNRUw"), (778, "GOQ"), (833, "Mm"), (889, "%"),
+    (944, "W"), (1015, "@")) for ch in chars}
 
 
-def _leave() -> None:
-    global _users, _owned_hook
-    import kaleido
-
-    with _STATE:
-        _users -= 1
-        if _users == 0 and _owned_hook is not None:
-            kaleido.stop_sync_server(silence_warnings=True)
-            threading.excepthook = _owned_hook
-            _owned_hook = None
-            _SERVER_ERRORS.clear()
+def _on_white(x: float, y: float, content: str, *, size: int = FONT_SIZE,
+              fill: str = INK) -> list[str]:
+    """Text with a white box behind it, where grid or band lines would cross it."""
+    return [f'<rect x="{x - 2:.1f}" y="{y - size:.1f}" width="{text_width(content, size) + 4:.1f}"'
+            f' height="{size + 4}" fill="white"/>',
+            _text(x, y, content, size=size, fill=fill)]
 
 
-def _server():
-    import kaleido
-
-    return getattr(kaleido, "_global_server", None)
+def text_width(text: str, size: float = FONT_SIZE) -> float:
+    return sum(_WIDTHS.get(ch, 556) for ch in text) * size / 1000
 
 
-def to_svg(chart: Chart) -> bytes:
-    """The chart as SVG through the running kaleido server (see svg_renderer).
-
-    kaleido's sync call waits forever if its server thread died while starting Chromium,
-    so the call runs in a worker thread watched here."""
-    import kaleido
-
-    if not (_server() and _server().is_running()):
-        with svg_renderer():
-            return to_svg(chart)
-    box: dict = {}
-
-    def work() -> None:
-        try:
-            with _CALL:
-                box["svg"] = kaleido.calc_fig_sync(
-                    chart.figure, opts=dict(format="svg", width=WIDTH, height=chart.height))
-        except Exception as exc:  # kaleido raises many kinds; the caller needs one
-            box["error"] = exc
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    deadline = time.monotonic() + RENDER_TIMEOUT
-    while worker.is_alive():
-        worker.join(0.02)
-        server_thread = getattr(_server(), "_thread", None)
-        if worker.is_alive() and server_thread is not None and not server_thread.is_alive():
-            cause = (f" ({str(_SERVER_ERRORS[-1].args[0]).rstrip('.')})"
-                     if _SERVER_ERRORS and _SERVER_ERRORS[-1].args else "")
-            raise ChartRenderingError(f"could not draw the {chart.id} chart: Chromium did "
-                                      f"not start{cause}")
-        if time.monotonic() > deadline:
-            raise ChartRenderingError(f"could not draw the {chart.id} chart: timed out")
-    if "error" in box:
-        raise ChartRenderingError(f"could not draw the {chart.id} chart: {box['error']}")
-    return box["svg"]
-
-
-def svg_data_uri(svg: bytes) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+def _fit(text: str, width: float) -> list[str]:
+    """The text in at most two lines of `width`; a longer one ends in an ellipsis (the
+    table beside the chart has it whole)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}") <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    for n, line in enumerate(lines):
+        while text_width(line) > width and len(line) > 1:
+            line = line[:-2].rstrip() + "…"
+        lines[n] = line
+    return lines or [""]

@@ -114,12 +114,12 @@ class Comparison:
 
     def factor_means(self) -> list[tuple[str, float]]:
         """Each factor's mean over the partnerships' latest rounds, strongest first."""
-        means = []
-        for factor in self.factors:
-            values = [s for r in self.assessed
-                      if (s := r.latest.score("factor", factor)) is not None]
-            if values:
-                means.append((factor, fmean(values)))
+        values: dict[str, list[float]] = {factor: [] for factor in self.factors}
+        for row in self.assessed:  # one pass over the rows: there may be thousands
+            for factor, score in row.latest.scores.get("factor", {}).items():
+                if score is not None and factor in values:
+                    values[factor].append(score)
+        means = [(factor, fmean(scores)) for factor, scores in values.items() if scores]
         return sorted(means, key=lambda m: (-m[1], m[0]))
 
     def impacts_by_townsley(self) -> dict[str, dict[str, float]]:
@@ -185,11 +185,12 @@ def sort_and_filter(rows: list[PartnershipRow], *, sort: str = "name", descendin
               if (not needle or needle in r.name.lower() or needle in r.client_group.lower())
               and (not townsley or (r.latest and r.latest.townsley == townsley))
               and (not gaster or (r.latest and r.latest.gaster == gaster))]
+    keyed = [(key(r), r.name.lower(), r) for r in chosen]  # each key worked out once
     # Rows without a value always sink to the bottom, whichever way the column is sorted.
-    present = [r for r in chosen if key(r) is not None]
-    missing = [r for r in chosen if key(r) is None]
-    present.sort(key=lambda r: (key(r), r.name.lower()), reverse=descending)
-    return present + sorted(missing, key=lambda r: r.name.lower())
+    present = sorted((k for k in keyed if k[0] is not None), key=lambda k: k[:2],
+                     reverse=descending)
+    missing = sorted((k for k in keyed if k[0] is None), key=lambda k: k[1])
+    return [r for *_, r in present + missing]
 
 
 TABLE_COLUMNS = (["partnership", "client_group", "latest_round", "closed", "respondents",

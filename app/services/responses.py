@@ -3,10 +3,12 @@
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -54,10 +56,19 @@ class Invitation:
     questionnaire: Questionnaire
 
 
+# Every autosave runs these, so they are built once: building a statement (and its cache key)
+# cost more than running it.
+_INVITATION = (select(Respondent, AssessmentRound)
+               .join(AssessmentRound, AssessmentRound.id == Respondent.round_id)
+               .where(Respondent.token_hash == bindparam("token_hash")))
+_ANSWERED = select(Answer.item_id).where(Answer.respondent_id == bindparam("respondent_id"),
+                                         col(Answer.value).is_not(None))
+
+
 def open_invitation(session: Session, token: str, catalogue) -> Invitation:
-    respondent = session.exec(
-        select(Respondent).where(Respondent.token_hash == hash_token(token))
-    ).first()
+    # The respondent and their round in one query.
+    respondent, round_ = session.exec(
+        _INVITATION, params={"token_hash": hash_token(token)}).first() or (None, None)
     if respondent is None:
         raise ResponseError(404, "We could not find this invitation",
                             "The link may have been copied wrongly. Check it against your "
@@ -66,7 +77,6 @@ def open_invitation(session: Session, token: str, catalogue) -> Invitation:
         raise ResponseError(410, "This invitation link has been withdrawn",
                             "Your partnership coordinator has withdrawn this link. Ask them "
                             "for a new one; answers you already saved are kept.")
-    round_ = session.get(AssessmentRound, respondent.round_id)
     from app.services.questionnaires import find_round_questionnaire  # it imports this module
 
     questionnaire = find_round_questionnaire(session, round_=round_, catalogue=catalogue)
@@ -200,25 +210,39 @@ def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers
     leave exactly one row per item (the last write wins), and commit. A comment sent on its
     own is kept in the item's row, with no answer until one is chosen."""
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # The statements go to the session's connection as plain SQL: through the ORM (which
+    # has no objects to keep in step here) each one cost several times as much.
+    connection = session.connection()
     saved = 0
     for item_id in sorted(set(parsed.values) | set(parsed.comments)):
-        row = {"respondent_id": respondent.id, "item_id": item_id, "updated_at": now}
-        update = {"updated_at": now}
-        if item_id in parsed.values:
-            row["value"] = update["value"] = parsed.values[item_id]
+        row = {"b_respondent_id": respondent.id, "b_item_id": item_id, "b_updated_at": now}
         if item_id in parsed.comments:
-            row["comment"] = update["comment"] = parsed.comments[item_id]
-        statement = insert(Answer).values(**row).on_conflict_do_update(
-            index_elements=["respondent_id", "item_id"], set_=update)
-        session.exec(statement)
+            row["b_comment"] = parsed.comments[item_id]
+        if item_id in parsed.values:
+            row["b_value"] = parsed.values[item_id]
+        connection.execute(_upsert(connection.dialect.name, "b_value" in row,
+                                   "b_comment" in row), row)
         saved += 1
     if respondent.started_at is None:
         respondent.started_at = now
         session.add(respondent)
     session.commit()
     return saved
+
+
+@cache
+def _upsert(dialect: str, with_value: bool, with_comment: bool):
+    """Insert an item's row, or update the one already there: the answer and the comment, each
+    only when one was sent (a comment saved on its own leaves the row's answer empty until one
+    is chosen). Built once per database and shape; parameters are named b_<column>."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = (["value"] if with_value else []) + (["comment"] if with_comment else [])
+    columns.append("updated_at")
+    statement = insert(Answer).values(respondent_id=bindparam("b_respondent_id"),
+                                      item_id=bindparam("b_item_id"),
+                                      **{c: bindparam(f"b_{c}") for c in columns})
+    return statement.on_conflict_do_update(index_elements=["respondent_id", "item_id"],
+                                           set_={c: statement.excluded[c] for c in columns})
 
 
 def answers_of(session: Session, respondent: Respondent) -> dict[str, Answer]:
@@ -230,6 +254,25 @@ def answers_of(session: Session, respondent: Respondent) -> dict[str, Answer]:
 def answered(answers: Mapping[str, Answer]) -> set[str]:
     """The items that have an answer (a comment alone is not one)."""
     return {item_id for item_id, a in answers.items() if a.value is not None}
+
+
+@dataclass(frozen=True)
+class Progress:
+    answered: int
+    total: int
+
+
+def progress(answered: Collection[str], questionnaire: Questionnaire) -> Progress:
+    """How many of the version's questions are among the `answered` item ids."""
+    items = questionnaire.items
+    return Progress(answered=sum(1 for i in items if i.id in answered), total=len(items))
+
+
+def answered_items(session: Session, *, respondent_id: int) -> set[str]:
+    """The ids of the items the respondent has answered (a comment alone is not an answer),
+    read without loading the answers (an autosave needs only the count)."""
+    return {item_id for (item_id,) in session.connection().execute(
+        _ANSWERED, {"respondent_id": respondent_id})}
 
 
 def confirm_about(session: Session, invitation: Invitation, agency_id: str | None,

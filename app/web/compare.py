@@ -1,11 +1,16 @@
 """An organisation admin's view of all their partnerships, and its exports."""
 
-from fastapi import APIRouter, Request
+from functools import partial
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from app.models import Role
 from app.services import comparison
 from app.services.comparison import ITEM_COLUMNS, TABLE_COLUMNS
+from app.services.comparison_page import PageQuery, comparison_page
 from app.web import api
 from app.web.access import CurrentUser, SessionDep, require_role
 from app.web.render import render
@@ -27,17 +32,39 @@ def _comparison(session, user):
 @router.get("/compare")
 def compare_page(request: Request, user: CurrentUser, session: SessionDep,
                  sort: str = "name", dir: str = "asc", q: str = "", townsley: str = "",
-                 gaster: str = ""):
-    data = _comparison(session, user)
-    rows = comparison.sort_and_filter(data.rows, sort=sort, descending=dir == "desc", text=q,
-                                      townsley=townsley, gaster=gaster)
-    means = data.factor_means()
+                 gaster: str = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+    require_role(user, Role.org_admin)
+    query = PageQuery(sort=sort, descending=dir == "desc", text=q, townsley=townsley,
+                      gaster=gaster, page=page)
+    result = comparison_page(session, organisation_id=user.organisation_id, query=query)
+    means = result.overview.factor_means()
+    shown = {"sort": sort, "dir": dir, "q": q, "townsley": townsley, "gaster": gaster}
     return render(request, "compare/compare.html", {
-        "data": data, "rows": rows, "sortable": SORTABLE,
-        "query": {"sort": sort, "dir": dir, "q": q, "townsley": townsley, "gaster": gaster},
+        "result": result, "data": result.overview, "rows": result.rows, "sortable": SORTABLE,
+        "query": shown, "compare_url": partial(_url, shown),
+        "pagination": _pagination(result, shown),
         "strongest": means[:3], "weakest": list(reversed(means[-3:])) if means else [],
         "dimensions": comparison.DIMENSIONS, "areas": comparison.AREAS,
-    }, block="table")
+    }, block="results")
+
+
+def _url(shown: dict[str, str], **changes) -> str:
+    """This page with other sorting or another page; a new sort starts at the first page."""
+    params = {k: v for k, v in {**shown, **changes}.items() if v not in ("", None, 1)}
+    return "/compare" + (f"?{urlencode(params)}" if params else "")
+
+
+def _pagination(result, shown: dict[str, str]) -> dict | None:
+    """govukPagination's parameters, or None when everything fits on one page."""
+    if result.pages == 1:
+        return None
+    items = [{"ellipsis": True} if n is None else
+             {"number": n, "href": _url(shown, page=n), "current": n == result.page}
+             for n in result.page_numbers()]
+    return {"items": items, "landmarkLabel": "Pages of partnerships",
+            "previous": {"href": _url(shown, page=result.page - 1)} if result.page > 1 else None,
+            "next": ({"href": _url(shown, page=result.page + 1)}
+                     if result.page < result.pages else None)}
 
 
 def _download(body, media_type: str, filename: str) -> Response:

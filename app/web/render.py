@@ -21,6 +21,9 @@ def make_templates() -> Jinja2Blocks:
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates change only with a release (and a restart): without this, every render
+        # checks each template file it uses, and every GOV.UK macro, on disk.
+        auto_reload=False,
     )
     # Root-relative, so pages work unchanged behind a proxy or load balancer.
     env.globals["static"] = lambda path: f"/static/{path}"

@@ -92,18 +92,6 @@ def _page(request: Request, template: str, inv: Invitation, context: dict, *,
     return response
 
 
-def _progress(inv: Invitation, answers: dict) -> dict:
-    items = inv.questionnaire.items
-    answered = responses.answered(answers)
-    required = [i for i in items if not inv.questionnaire.section(i.section_id).optional]
-    return {
-        "answered": sum(1 for i in items if i.id in answered),
-        "total": len(items),
-        "required_answered": sum(1 for i in required if i.id in answered),
-        "required_total": len(required),
-    }
-
-
 def _agencies(session: Session, inv: Invitation) -> list[Agency]:
     return list(session.exec(select(Agency).where(
         Agency.partnership_id == inv.round.partnership_id).order_by(Agency.name)))
@@ -227,7 +215,8 @@ def _section_page(request, session, inv, token, section, *, posted=None, errors=
         "posted": posted or {}, "errors": errors or {},
         "number": index + 1, "count": len(sections),
         "previous": sections[index - 1] if index else None,
-        "progress": _progress(inv, answers), "started": started,
+        "progress": responses.progress(responses.answered(answers), inv.questionnaire),
+        "started": started,
     }, status_code=status_code)
 
 
@@ -275,6 +264,9 @@ def autosave(token: str, request: Request, inv: OwnInvitationDep, session: Sessi
     says what the server stored, after it stored it."""
     responses.require_editable(inv)
     parsed = responses.parse_answer_form(form, inv.questionnaire)
+    # Read before saving, in the invitation's transaction: after the save the answered items
+    # are these and the values just saved, and the commit ends the request's database work.
+    answered = responses.answered_items(session, respondent_id=inv.respondent.id)
     saved = responses.save_answers(session, inv.respondent, parsed)
     status_code = 400 if parsed.errors else 200
     if not is_htmx(request):
@@ -282,11 +274,11 @@ def autosave(token: str, request: Request, inv: OwnInvitationDep, session: Sessi
             "heading": "Answer saved" if not parsed.errors else "Your answer could not be saved",
             "message": " ".join(parsed.errors.values()) or f"{saved} answer(s) saved.",
         }, status_code=status_code)
-    answers = responses.answers_of(session, inv.respondent)
     return render(request, "respond/_autosave.html", {
         "errors": parsed.errors, "saved": saved,
         "answer_saved": bool(parsed.values), "comment_saved": bool(parsed.comments),
-        "inv": inv, "progress": _progress(inv, answers),
+        "inv": inv,
+        "progress": responses.progress(answered | parsed.values.keys(), inv.questionnaire),
     }, status_code=status_code)
 
 
@@ -299,7 +291,7 @@ def review(token: str, request: Request, inv: OwnInvitationDep, session: Session
             for s in inv.questionnaire.sections]
     return _page(request, "respond/review.html", inv, {
         "token": token, "gaps": [(s, items) for s, items in gaps if items],
-        "progress": _progress(inv, answers),
+        "progress": responses.progress(answered, inv.questionnaire),
     })
 
 

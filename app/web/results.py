@@ -34,8 +34,7 @@ def results_page(round_id: int, request: Request, user: CurrentUser, session: Se
                 round_, request.app.state.settings.min_anonymity_threshold)})
     context = report.report_context(session, round_, request.app.state.catalogue)
     return render(request, "results/results.html", {
-        "report": context, "round": round_, "mode": "web",
-        "svgs": {},
+        "report": context, "round": round_, "mode": "web", "charts": True,
     })
 
 
@@ -44,7 +43,7 @@ def report_pdf(round_id: int, request: Request, user: CurrentUser, session: Sess
     from app.reports.pdf import render_pdf
 
     context, round_ = _scored(request, session, user, round_id)
-    # A sync route runs in the threadpool, so drawing charts does not block other requests.
+    # A sync route runs in the threadpool, so laying out the PDF does not block other requests.
     pdf = render_pdf(context)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="maps-round-{round_.id}.pdf"',

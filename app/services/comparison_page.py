@@ -1,0 +1,160 @@
+"""The comparison page: one page of an organisation's partnerships, sorted and filtered on the
+server, beside summaries of all of them, in a few queries however many there are. Only the
+score summaries the page uses are read: every partnership's latest round (for sorting by score
+and for the summaries), and the rounds before it only for the page's rows; and each is parsed
+once, until it is computed again."""
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Text, cast, func
+from sqlmodel import Session, col, select
+
+from app.models import AssessmentRound, Partnership, RoundStatus, RoundSummary
+from app.services.comparison import Comparison, PartnershipRow, RoundPoint, sort_and_filter
+
+PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    sort: str = "name"
+    descending: bool = False
+    text: str = ""
+    townsley: str = ""
+    gaster: str = ""
+    page: int = 1
+
+
+@dataclass
+class ComparisonPage:
+    query: PageQuery
+    rows: list[PartnershipRow]  # this page's, with every closed round of theirs
+    matching: int  # partnerships the filter keeps
+    page: int  # the page shown: the one asked for, or the last there is
+    pages: int
+    per_page: int
+    # Every partnership with its latest closed round only, for the summaries.
+    overview: Comparison
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first row among the matching ones, from 1."""
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+    def page_numbers(self) -> list[int | None]:
+        """The pages to link to: the first, the last, and two either side of this one, with
+        None for each gap."""
+        near = {1, self.pages, *range(self.page - 2, self.page + 3)}
+        shown = sorted(n for n in near if 1 <= n <= self.pages)
+        numbers: list[int | None] = []
+        for n in shown:
+            if numbers and n - numbers[-1] > 1:
+                numbers.append(None)
+            numbers.append(n)
+        return numbers
+
+
+def comparison_page(session: Session, *, organisation_id: int, query: PageQuery,
+                    per_page: int = PER_PAGE) -> ComparisonPage:
+    overview = _latest_rounds(session, organisation_id)
+    chosen = sort_and_filter(overview.rows, sort=query.sort, descending=query.descending,
+                             text=query.text, townsley=query.townsley, gaster=query.gaster)
+    pages = max(1, math.ceil(len(chosen) / per_page))
+    page = min(max(query.page, 1), pages)
+    rows = chosen[(page - 1) * per_page:page * per_page]
+    _all_rounds(session, organisation_id, [row for row in rows if row.latest])
+    return ComparisonPage(query=query, rows=rows, matching=len(chosen), page=page,
+                          pages=pages, per_page=per_page, overview=overview)
+
+
+def _rounds_of(organisation_id: int):
+    """The organisation's closed rounds that have summaries, with what the page shows."""
+    return (select(AssessmentRound.partnership_id, AssessmentRound.id, AssessmentRound.title,
+                   AssessmentRound.closes_at, RoundSummary.respondents, RoundSummary.invited,
+                   RoundSummary.townsley, RoundSummary.gaster, RoundSummary.overall,
+                   RoundSummary.computed_at)
+            .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
+            .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
+            .where(Partnership.organisation_id == organisation_id,
+                   AssessmentRound.status == RoundStatus.closed))
+
+
+def _latest_ids(organisation_id: int):
+    """The id of each partnership's latest closed round with a summary. (Ranked on the ids
+    alone: ranking whole rows would carry every round's scores through the sort.)"""
+    newest_first = func.row_number().over(
+        partition_by=AssessmentRound.partnership_id,
+        order_by=(col(AssessmentRound.closes_at).desc(), col(AssessmentRound.id).desc()))
+    ranked = (select(AssessmentRound.id, newest_first.label("newest_first"))
+              .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
+              .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
+              .where(Partnership.organisation_id == organisation_id,
+                     AssessmentRound.status == RoundStatus.closed)).subquery()
+    return select(ranked.c.id).where(ranked.c.newest_first == 1)
+
+
+# Parsed scores by round id, with the time they were computed: a summary changes only when
+# it is computed again, so most pages parse none (parsing them was most of the page's work).
+_PARSED: dict[int, tuple[datetime, dict]] = {}
+_PARSED_LIMIT = 100_000  # rounds (a few kilobytes each); past it, start again
+
+
+def _points(connection, rows) -> list[tuple[int, RoundPoint]]:
+    """(partnership id, round) for these rows, their scores from _PARSED or the database."""
+    found = [(row.partnership_id, row.computed_at,
+              RoundPoint(round_id=row.id, title=row.title, closes_at=row.closes_at,
+                         respondents=row.respondents, invited=row.invited,
+                         townsley=row.townsley, gaster=row.gaster, overall=row.overall,
+                         scores={})) for row in rows]
+    missing = [point.round_id for _, computed_at, point in found
+               if _PARSED.get(point.round_id, (None,))[0] != computed_at]
+    if len(_PARSED) + len(missing) > _PARSED_LIMIT:
+        _PARSED.clear()
+    for start in range(0, len(missing), 5000):  # within every database's parameter limit
+        for round_id, computed_at, text in connection.execute(
+                select(RoundSummary.round_id, RoundSummary.computed_at,
+                       # As text, parsed here (PostgreSQL's driver would parse it first).
+                       cast(RoundSummary.scores, Text))
+                .where(col(RoundSummary.round_id).in_(missing[start:start + 5000]))):
+            _PARSED[round_id] = (computed_at, (json.loads(text) if text else None) or {})
+    for _, _, point in found:
+        point.scores = _PARSED.get(point.round_id, (None, {}))[1]
+    return [(partnership_id, point) for partnership_id, _, point in found]
+
+
+def _latest_rounds(session: Session, organisation_id: int) -> Comparison:
+    """Every partnership of the organisation, each with its latest closed round only."""
+    connection = session.connection()
+    partnerships = connection.execute(
+        select(Partnership.id, Partnership.name, Partnership.client_group)
+        .where(Partnership.organisation_id == organisation_id).order_by(Partnership.name))
+    rows = {id_: PartnershipRow(id_, name, client_group)
+            for id_, name, client_group in partnerships}
+    latest = _rounds_of(organisation_id).where(
+        col(AssessmentRound.id).in_(_latest_ids(organisation_id))).order_by(AssessmentRound.id)
+    factors: dict[str, None] = {}
+    for partnership_id, point in _points(connection, connection.execute(latest)):
+        rows[partnership_id].rounds = [point]
+        factors.update(dict.fromkeys(point.scores.get("factor", {})))
+    return Comparison(rows=list(rows.values()), factors=list(factors))
+
+
+def _all_rounds(session: Session, organisation_id: int, rows: list[PartnershipRow]) -> None:
+    """Give these partnerships every closed round, oldest first, each with its scores."""
+    if not rows:
+        return
+    by_id = {row.partnership_id: row for row in rows}
+    ranked = _rounds_of(organisation_id).where(col(AssessmentRound.partnership_id).in_(by_id))
+    for row in rows:
+        row.rounds = []
+    connection = session.connection()
+    for partnership_id, point in _points(connection, connection.execute(
+            ranked.order_by(AssessmentRound.closes_at, AssessmentRound.id))):
+        by_id[partnership_id].rounds.append(point)
