@@ -17,8 +17,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-from app.config import make_data_dir
-
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Requests of one process that may use the database at once; the pool keeps as many
 # connections (and a few spare for anything outside a request). Past it, requests wait their
@@ -79,7 +77,8 @@ def _private_file(path: Path) -> None:
     shared-memory files then take the same mode); tighten one an older MAPS left readable."""
     try:
         if not path.parent.exists():
-            make_data_dir(path.parent)
+            # As app.config.make_data_dir does: for MAPS's own user only.
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError:  # not there to open (a volume not mounted yet): SQLite will say so
         return

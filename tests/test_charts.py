@@ -39,7 +39,8 @@ def bars(root: ET.Element) -> list[tuple[str, float]]:
 
 
 def tag_scores(tag: str, scores: dict[str, float | None]) -> dict[str, TagScore]:
-    return {value: TagScore(tag=tag, value=value, score=score, n=5, items=3,
+    return {value: TagScore(tag=tag, value=value, label=CORE.tag_label(tag, value), score=score,
+                            n=5, items=3,
                             band=None if score is None else CORE.bands.band(score))
             for value, score in scores.items()}
 
