@@ -87,7 +87,7 @@ def score_round(questionnaire: Questionnaire, respondents: Sequence[RespondentAn
         partnership=partnership,
         groups=groups,
         consensus=measure(questionnaire, per_respondent, groups),
-        placements=place(questionnaire, per_respondent, len(respondents)),
+        placements=place(questionnaire, respondents),
     )
 
 
