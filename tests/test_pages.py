@@ -58,7 +58,8 @@ def test_pages_have_no_inline_script(client):
 
 def test_static_assets_are_served_locally(client):
     page = BeautifulSoup(client.get("/").text, "html.parser")
-    urls = [s["src"] for s in page.select("script")] + [l["href"] for l in page.select("link[rel=stylesheet]")]
+    urls = ([s["src"] for s in page.select("script")]
+            + [link["href"] for link in page.select("link[rel=stylesheet]")])
     assert any("htmx.min.js" in u for u in urls)
     for url in urls:
         assert url.startswith("/static/"), url

@@ -100,10 +100,23 @@ def test_a_placement_with_a_margin_of_one_is_moved_by_its_hinges():
                 (board.id, placement.model)
 
 
-def test_the_figures_in_the_method_document_are_these():
-    """docs/method.md prints the golden-board table and the share of moving changes: both are
-    regenerated here, so the document cannot drift from the code."""
-    from tests.golden_table import golden_table
+def test_the_tables_in_the_method_document_are_the_codes():
+    """docs/method.md prints the golden-board table with its figures, the evidence each level
+    reads, Gaster's markers, every rule and the criteria's strategies: each is regenerated here
+    from the code and the data, so the document cannot drift from them."""
+    from app.recommendations import thresholds as recommending
+    from app.scoring import thresholds as scoring
+    from tests.doc_tables import (
+        criteria_table,
+        evidence_table,
+        gaster_table,
+        golden_table,
+        rules_table,
+    )
 
     method = (Path(__file__).parents[1] / "docs" / "method.md").read_text(encoding="utf-8")
-    assert golden_table() in method
+    for table in (golden_table(), evidence_table(), gaster_table(), rules_table(scoring),
+                  rules_table(recommending)):
+        assert table in method, table.splitlines()[0]
+    criteria = "\n".join("   " + row for row in criteria_table().split("\n"))
+    assert criteria in method

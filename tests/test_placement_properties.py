@@ -114,7 +114,8 @@ def worst(item):
 @pytest.mark.parametrize("n", [3, 6, 9])
 def test_all_best_is_integrated_at_rung_5_and_all_worst_autonomous_at_rung_1(questionnaire, n):
     for choose, townsley, rung in ((best, "integrated", "5"), (worst, "autonomous", "1")):
-        board = [RespondentAnswers(agency=AGENCIES[k % 5], level=("strategic", "operational")[k % 2],
+        board = [RespondentAnswers(agency=AGENCIES[k % 5],
+                                   level=("strategic", "operational")[k % 2],
                                    answers={i.id: choose(i) for i in questionnaire.items})
                  for k in range(n)]
         result = score_round(questionnaire, board)

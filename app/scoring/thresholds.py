@@ -136,9 +136,9 @@ RULES: dict[str, FromReview | OwnChoice] = {
     "NOTABLE_GAP": OwnChoice(
         "15 points is more than half a step on a five-point scale", "the demo data"),
     "IN_PLACE": OwnChoice(
-        "three-quarters of the way to Yes: most members say Yes, and those who do not say "
-        "Partly; symmetric with NOT_IN_PLACE around the midpoint where evidence for and "
-        "against balance", _GOLDEN),
+        "three-quarters of the way from No to Yes (three members in four say Yes and one No, "
+        "or half say Yes and half Partly); symmetric with NOT_IN_PLACE around the midpoint "
+        "where the evidence for and against balances", _GOLDEN),
     "NOT_IN_PLACE": OwnChoice("the mirror of IN_PLACE: most members say No", _GOLDEN),
     "MIN_ANSWERS_PER_CRITERION": OwnChoice(
         "with three answers one member's change of answer moves a fact by at most a sixth, "
