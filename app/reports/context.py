@@ -131,7 +131,7 @@ class Step:
     @property
     def state(self) -> str:
         """Where it stands beside the placement, in words no other part contradicts."""
-        own = f"its evidence {STATUS_WORDS[self.status]}" if self.criteria else "the floor"
+        own = f"{STATUS_WORDS[self.status]} as a whole" if self.criteria else "the floor"
         if self.current:
             return f"This partnership ({own})"
         return f"{'Below' if self.reached else 'Above'} this partnership ({own})"

@@ -128,7 +128,7 @@ class Gap:
 
     level: str
     label: str
-    criterion: Criterion
+    criterion: Criterion  # partly or not in place; a fact too few could judge is no gap
 
 
 @dataclass
@@ -288,7 +288,7 @@ def _ordered(placement: Placement, m: Model, s: ev.Spec, result: ev.Outcome, sup
     # the higher level includes the lower (Townsley), only the level placed at has gaps.
     below = placement.levels[index:index + 1] if s.inclusive else placement.levels[:index + 1]
     placement.gaps = [Gap(lv.level, lv.label, c) for lv in below if lv.level != m.floor
-                      for c in lv.criteria if c.consistent != "in_place"]
+                      for c in lv.criteria if c.consistent in ("partly", "not_in_place")]
     placement.explanation = _ordered_words(placement, m)
 
 
