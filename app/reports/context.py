@@ -364,7 +364,7 @@ def _headline(placement: Placement) -> str:
         return "unclear: no form stands out"
     text = placement.label or ""
     if placement.model == "gaster":
-        text = f"rung {placement.level} of 5, {text.lower()}"
+        text = f"rung {placement.level} of {len(placement.levels)}, {text.lower()}"
         first = placement.levels[0]
         if placement.level == "1" and first.status != "in_place":
             text += f" (the foot of the ladder; its criteria are {STATUS_WORDS[first.status]})"
