@@ -61,7 +61,9 @@ def test_coordinator_edits_the_plan_and_downloads_the_report(browser, live_serve
     assert_accessible(page)
 
     page.goto(f"{live_server}/rounds/{round_.id}/results")
-    with page.expect_download() as info:
+    # The PDF is rendered on request (charts through Chromium, then WeasyPrint): allow what a
+    # busy two-core machine needs, not the 30 s default.
+    with page.expect_download(timeout=120_000) as info:
         page.get_by_role("link", name="Download the report (PDF)").click()
     pdf = PdfReader(info.value.path())
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in pdf.pages)
