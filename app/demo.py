@@ -50,7 +50,7 @@ class Profile:
     gaster: int
     quality: float  # mean answer on the 1-5 agreement scale before noise
     function: str
-    form: str
+    form: str  # an Audit Commission form, or "network" for none of them
     rounds: int = 2
     weak: list[str] = field(default_factory=list)  # factors this partnership struggles with
     strong: list[str] = field(default_factory=list)
@@ -124,7 +124,7 @@ PROFILES = [
              ("Westbrook Academy", Sector.education),
              ("Westbrook Housing Association", Sector.housing),
              ("Westbrook Family Hub", Sector.voluntary)],
-            "autonomous", 2, 3.2, "service_delivery", "steering_group", rounds=1,
+            "autonomous", 2, 3.2, "service_delivery", "network", rounds=1,
             weak=["organisational_aspects", "governance_accountability"],
             strong=["trust_mutual_respect"]),
     Profile("Northshire Integrated Disability Team", "Disabled children and their families",
@@ -138,40 +138,81 @@ PROFILES = [
 ]
 
 
+STAGES = ["networking", "cooperation", "coordination", "integration"]
+STAGE_OF = {"autonomous": "cooperation", "coordinated": "coordination",
+            "integrated": "integration"}
+WATSON_OF = {"autonomous": "multidisciplinary", "coordinated": "interdisciplinary",
+             "integrated": "transdisciplinary"}
+ATKINSON_OF = {"co_located": "centre_based", "separate_organisation": "operational_team",
+               "steering_group": "decision_making_group",
+               "virtual_organisation": "coordinated_delivery", "network": None}
+# "Not applicable" where a question presupposes what this kind of partnership lacks.
+NOT_APPLICABLE = {
+    "st_commissioned_performance": lambda p: p.function != "commissioning",
+    "st_host_employs_staff": lambda p: p.form in ("steering_group", "network"),
+    "st_staff_managed_by_own_agencies": lambda p: p.form in ("steering_group", "network"),
+    "wr_status_tension_board": lambda p: p.form == "network",
+    "rs_time_limited_funding": lambda p: p.form in ("steering_group", "network"),
+}
+
+
+def _not_applicable(item: Item, profile: Profile) -> bool:
+    if not any(o.missing and o.value != DONT_KNOW for o in item.scale.options):
+        return False
+    rule = NOT_APPLICABLE.get(item.id, lambda p: p.function != "service_delivery")
+    return rule(profile)
+
+
+def _true_for(item: Item, profile: Profile, townsley: str, gaster: int) -> bool | None:
+    """Whether a structural fact holds for this profile, from the first model that reads it
+    (None when no model does)."""
+    def tagged(key):
+        return item.tag(key), item.tag(key + "_against")
+
+    level = TOWNSLEY.index(townsley)
+    for_, against = tagged("townsley")
+    if for_ or against:
+        if "autonomous" in for_:
+            return townsley == "autonomous"
+        if for_:
+            return level >= TOWNSLEY.index(for_[0])
+        return level < TOWNSLEY.index(against[0])
+    if item.tag("gaster"):
+        return gaster >= int(item.tag("gaster")[0])
+    if item.tag("fox_butler_function"):
+        return profile.function in item.tag("fox_butler_function")
+    for_, against = tagged("audit_commission")
+    if for_ or against:
+        return profile.form in for_
+    for_, against = tagged("fox_butler_stage")
+    if for_ or against:
+        stage = STAGES.index(STAGE_OF[townsley])
+        return stage >= STAGES.index(for_[0]) if for_ else stage < STAGES.index(against[0])
+    for_, against = tagged("watson")
+    if for_ or against:
+        return WATSON_OF[townsley] in for_
+    for_, against = tagged("atkinson")
+    if for_ or against:
+        return ATKINSON_OF[profile.form] in for_
+    return None
+
+
 def _fact_probability(item: Item, profile: Profile, townsley: str, gaster: int,
                       quality: float) -> float:
     """How likely a board member is to answer Yes to a structural fact for this profile."""
-    # Watson first: separate assessment marks coordinated working but not integrated teams.
-    if item.tag("watson"):
-        kind = {"autonomous": "multidisciplinary", "coordinated": "interdisciplinary",
-                "integrated": "transdisciplinary"}[townsley]
-        return 0.88 if item.tag("watson")[0] == kind else 0.1
-    if item.tag("townsley"):
-        level = TOWNSLEY.index(item.tag("townsley")[0])
-        if level == 0:
-            return 0.88 if townsley == "autonomous" else 0.08
-        return 0.92 if TOWNSLEY.index(townsley) >= level else 0.08
-    if item.tag("gaster"):
-        return 0.92 if gaster >= int(item.tag("gaster")[0]) else 0.08
-    if item.tag("fox_butler_function"):
-        return 0.9 if item.tag("fox_butler_function")[0] == profile.function else 0.1
-    if item.tag("audit_commission"):
-        return 0.92 if item.tag("audit_commission")[0] == profile.form else 0.05
-    if item.tag("fox_butler_stage"):
-        stage = {"autonomous": "cooperation", "coordinated": "coordination",
-                 "integrated": "integration"}[townsley]
-        return 0.88 if item.tag("fox_butler_stage")[0] == stage else 0.1
-    if item.tag("atkinson"):
-        model = {"co_located": "centre_based", "separate_organisation": "operational_team",
-                 "steering_group": "decision_making_group",
-                 "virtual_organisation": "coordinated_delivery"}[profile.form]
-        return 0.88 if item.tag("atkinson")[0] == model else 0.12
+    true = _true_for(item, profile, townsley, gaster)
+    if true is not None:
+        return 0.9 if true else 0.08
+    if item.id == "st_setting_up":  # the demo partnerships are established
+        return 0.05
     return min(0.95, max(0.05, (quality - 1.5) / 3.5))
 
 
 def _answer(item: Item, rng: random.Random, profile: Profile, townsley: str, gaster: int,
             quality: float, agency_bias: float) -> str:
     scored = [o.value for o in item.scale.scored]
+    if _not_applicable(item, profile) and rng.random() < 0.9:
+        return next(o.value for o in item.scale.options if o.missing and o.value != DONT_KNOW)
     if item.has_tag("part", "structure"):
         if rng.random() < 0.07:
             return DONT_KNOW

@@ -20,11 +20,13 @@ from app.models import (
     UploadedQuestionnaire,
     User,
 )
-from app.questionnaires.loader import Catalogue
+from app.questionnaires.loader import Catalogue, load_catalogue
 from app.services.questionnaires import upload
 from app.services.responses import invite
 
 PASSWORD = "correct horse battery staple"
+# Rounds are made on the installed core questionnaire's latest version, as the app opens them.
+CORE = load_catalogue().get("multi-agency-working")
 # The same cheap parameters as the test settings (tests/conftest.py).
 _hasher = PasswordHasher(time_cost=1, memory_cost=8192)
 
@@ -60,7 +62,7 @@ def make_round(session: Session, partnership: Partnership | None = None,
     now = datetime.now(UTC)
     round_ = AssessmentRound(**{
         "partnership_id": partnership.id, "title": "Round 1",
-        "questionnaire_key": "multi-agency-working", "questionnaire_version": 1,
+        "questionnaire_key": CORE.key, "questionnaire_version": CORE.version,
         "opens_at": now - timedelta(days=1), "closes_at": now + timedelta(days=30),
         "status": RoundStatus.open, **overrides})
     session.add(round_)

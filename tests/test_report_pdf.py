@@ -257,7 +257,7 @@ def test_cli_writes_a_pdf_and_html_from_an_answers_file(reports, tmp_path):
         for r in demo.respondents]}))
     out, html = tmp_path / "plan.pdf", tmp_path / "plan.html"
     result = runner.invoke(cli, [
-        "report", "--questionnaire", "multi-agency-working@1", str(path), "--out", str(out),
+        "report", "--questionnaire", CORE.ref, str(path), "--out", str(out),
         "--html", str(html), "--partnership-name", "SEND Local Area Partnership",
         "--title", "Spring 2026"])
     assert result.exit_code == 0, result.output

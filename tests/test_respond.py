@@ -231,7 +231,9 @@ def test_value_outside_the_scale_is_refused_and_good_answers_kept(client, sessio
                                                                  core):
     respondent, token = invited
     confirm_about(client, session, token, respondent)
-    section = core.sections[3]
+    # A page of agreement statements, where "4" (agree) is an answer.
+    section = next(s for s in core.sections if s.items[0].scale.option("4")
+                   and s.items[1].scale.option("4"))
     good, bad = section.items[0], section.items[1]
     response = client.post(f"/r/{token}/s/{section.id}", data={good.id: "4", bad.id: "99"})
     assert response.status_code == 400

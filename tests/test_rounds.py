@@ -72,7 +72,7 @@ def test_open_a_round(coordinator_client, session, world, settings):
     partnership, _ = world
     form = page(coordinator_client.get(f"/partnerships/{partnership.id}/rounds/new"))
     assert form.select_one("input[name=questionnaire][checked]")["value"] == \
-        "multi-agency-working@1"
+        "multi-agency-working@2"  # the latest version comes first
     assert form.select_one("#threshold")["value"] == str(settings.anonymity_threshold)
     response = coordinator_client.post(f"/partnerships/{partnership.id}/rounds", data={
         "questionnaire": "multi-agency-working@1", "title": "", "threshold": "4",

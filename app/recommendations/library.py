@@ -24,6 +24,10 @@ class Strategy:
     cross_cutting: str | None  # time, joint_training or joint_aims; None for most
     practice_area: str  # id of its PracticeArea
     order: int  # position in Table 5.1, for stable tie-breaks
+    # Structural facts (item ids): any one affirmed makes the strategy redundant; all of those a
+    # round asks about denied leave it without what it presupposes.
+    redundant_if: tuple[str, ...] = ()
+    presupposes: tuple[str, ...] = ()
 
     @property
     def factor(self) -> str:
@@ -127,6 +131,13 @@ def _strategy(raw: Any, area_id: str, order: int, themes: Mapping[str, str],
     if not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources):
         problems.append(f"{sid}: 'sources' must be a list of citations (may be empty)")
         sources = []
+    facts = {}
+    for key in ("redundant_if", "presupposes"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(f, str) and f for f in value):
+            problems.append(f"{sid}: '{key}' must be a list of item ids (may be left out)")
+            value = []
+        facts[key] = tuple(value)
     theme = raw.get("cross_cutting")
     if theme is not None and theme not in themes:
         problems.append(f"{sid}: cross_cutting '{theme}' is not one of {', '.join(themes)}")
@@ -136,7 +147,7 @@ def _strategy(raw: Any, area_id: str, order: int, themes: Mapping[str, str],
     return Strategy(id=sid, text=str(raw.get("text", "")).strip(),
                     action=str(raw.get("action", "")).strip(),
                     factors=tuple(str(f) for f in factor_list), sources=tuple(sources),
-                    cross_cutting=theme, practice_area=area_id, order=order)
+                    cross_cutting=theme, practice_area=area_id, order=order, **facts)
 
 
 def load_library(path: Path = STRATEGIES_FILE, *,

@@ -4,14 +4,15 @@ it was chosen for this partnership. Rules and their numbers: thresholds.py, docs
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.questionnaires.schema import Questionnaire
+from app.questionnaires.schema import DONT_KNOW, Questionnaire
 from app.recommendations import thresholds as t
 from app.recommendations.criteria import CRITERION_STRATEGIES
 from app.recommendations.labels import factor_label, points
 from app.recommendations.library import Library, PracticeArea, Strategy, default_library
+from app.scoring import thresholds as scoring
 from app.scoring.consensus import Agreement, Gap
 from app.scoring.result import RoundResult
-from app.scoring.scores import TagScore
+from app.scoring.scores import TagScore, is_marker
 from app.scoring.typologies import Criterion, Placement
 
 BASES = ("weak", "contested", "typology", "cross_cutting")
@@ -67,6 +68,7 @@ class MissingCriterion:
     criterion: Criterion
     model: str
     target: str  # "Gaster rung 4, coordination and co-operation in practice"
+    gap: bool = False  # at or below the placement (a gap to close), not for the next level
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ class Findings:
     scores: dict[str, TagScore]  # scored factors, vocabulary order
     weak: tuple[WeakFactor, ...]  # weakest first
     contested: tuple[ContestedFactor, ...]  # most contested first
-    missing: tuple[MissingCriterion, ...]  # next Gaster rung first, then Townsley
+    missing: tuple[MissingCriterion, ...]  # Gaster's gaps and next rung, then Townsley's
+    facts: dict[str, float]  # each structural fact's support, where enough members answered
 
 
 def recommend(result: RoundResult, questionnaire: Questionnaire,
@@ -104,7 +107,38 @@ def read_findings(result: RoundResult, questionnaire: Questionnaire) -> Findings
               if (s := result.partnership.tags.get("factor", {}).get(f)) and s.score is not None}
     order = {f: i for i, f in enumerate(vocabulary)}
     return Findings(scores=scores, weak=_weak(scores, questionnaire, order),
-                    contested=_contested(result, scores, order), missing=_missing(result))
+                    contested=_contested(result, scores, order), missing=_missing(result),
+                    facts=board_facts(result, questionnaire))
+
+
+def board_facts(result: RoundResult, questionnaire: Questionnaire) -> dict[str, float]:
+    """Each structural fact's support as the board answered it (Yes 1, Partly 1/2, No 0,
+    whichever way the item is scored), read from its answer counts. A fact most members call
+    "not applicable" is absent: what it asks about is not there."""
+    facts = {}
+    for item in questionnaire.items:
+        counts = result.partnership.items.get(item.id)
+        if counts is None or not is_marker(questionnaire, item):
+            continue
+        scored = item.scale.scored
+        n = sum(counts.distribution.get(o.value, 0) for o in scored)
+        absent = sum(counts.distribution.get(o.value, 0) for o in item.scale.options
+                     if o.missing and o.value != DONT_KNOW)
+        if absent and absent >= t.AFFIRMED * (n + absent) - 1e-9:
+            facts[item.id] = 0.0
+        elif n >= scoring.MIN_ANSWERS_PER_CRITERION:
+            facts[item.id] = sum(counts.distribution.get(o.value, 0) * k / (len(scored) - 1)
+                                 for k, o in enumerate(scored)) / n
+    return facts
+
+
+def fits(strategy: Strategy, facts: dict[str, float]) -> bool:
+    """Whether a strategy suits what the board says: none of what would make it redundant is
+    affirmed, and what it presupposes is not all denied."""
+    if any(facts.get(f, 0.0) >= t.AFFIRMED - 1e-9 for f in strategy.redundant_if):
+        return False
+    asked = [facts[f] for f in strategy.presupposes if f in facts]
+    return not asked or any(v > t.DENIED + 1e-9 for v in asked)
 
 
 def _band_rank(questionnaire: Questionnaire, score: TagScore) -> tuple[int, bool]:
@@ -143,24 +177,29 @@ def _contested(result, scores, order) -> tuple[ContestedFactor, ...]:
 
 
 def _missing(result: RoundResult) -> tuple[MissingCriterion, ...]:
+    """For each ordered model MAPS works towards: the gaps at or below its placement first
+    (they hold it back), then what the next level needs; facts the board could judge first."""
     found, seen = [], set()
     for model in t.TYPOLOGY_MODELS:
         placement = next((p for p in result.placements if p.model == model), None)
-        if placement is None or placement.status != "placed" or not placement.next_level:
+        if placement is None or placement.status != "placed":
             continue
-        target = _target(placement)
-        # Criteria the board could judge come first; "don't know" ones after.
-        for criterion in sorted(placement.missing, key=lambda c: c.status == "unknown"):
+        wanted = [(g.criterion, _target(placement, g.level), True) for g in placement.gaps]
+        if placement.next_level:
+            wanted += [(c, _target(placement, placement.next_level), False)
+                       for c in placement.missing]
+        wanted.sort(key=lambda w: w[0].status == "unknown")
+        for criterion, target, gap in wanted:
             if criterion.item_id not in seen:
                 seen.add(criterion.item_id)
-                found.append(MissingCriterion(criterion, model, target))
+                found.append(MissingCriterion(criterion, model, target, gap))
     return tuple(found)
 
 
-def _target(placement: Placement) -> str:
-    label = next(lv.label for lv in placement.levels if lv.level == placement.next_level)
+def _target(placement: Placement, level: str) -> str:
+    label = next(lv.label for lv in placement.levels if lv.level == level)
     if placement.model == "gaster":
-        return f"Gaster rung {placement.next_level}, {label.lower()}"
+        return f"Gaster rung {level}, {label.lower()}"
     return f"{label.lower()} (Townsley et al.)"
 
 
@@ -177,7 +216,7 @@ def _ranked(factor: str, library: Library, findings: Findings, *,
                 -len((set(s.factors) & problems) - {factor}),
                 0 if s.cross_cutting else 1,
                 s.order)
-    return sorted(library.for_factor(factor), key=key)
+    return sorted((s for s in library.for_factor(factor) if fits(s, findings.facts)), key=key)
 
 
 @dataclass(frozen=True)
@@ -202,7 +241,8 @@ def _main_picks(findings: Findings, library: Library) -> list[_Pick]:
              "contested", c.factor)
     for m in _considered_missing(findings):
         item = m.criterion.item_id
-        take([library.strategy(i) for i in CRITERION_STRATEGIES[item]], t.PER_CRITERION,
+        take([s for i in CRITERION_STRATEGIES[item]
+              if fits(s := library.strategy(i), findings.facts)], t.PER_CRITERION,
              "typology", item)
     return list(picks.values())
 
@@ -238,7 +278,8 @@ def _with_themes(picks: list[_Pick], findings: Findings, library: Library,
     extra = []
     for theme in uncovered:
         candidates = [s for s in library.for_theme(theme)
-                      if s.id not in chosen and any(f in findings.scores for f in s.factors)]
+                      if s.id not in chosen and any(f in findings.scores for f in s.factors)
+                      and fits(s, findings.facts)]
         candidates.sort(key=lambda s: (_need(s, findings), s.order))
         wanted = t.PER_THEME - sum(p.strategy.cross_cutting == theme for p in kept)
         for strategy in candidates[:wanted]:
@@ -264,15 +305,14 @@ def _reasons(pick: _Pick, findings: Findings, library: Library) -> tuple[str, ..
     if pick.basis == "typology":
         reasons = [_criterion_reason(m) for m in findings.missing
                    if m.criterion.item_id == pick.target]
+    elif pick.basis == "cross_cutting" and pick.target not in _flagged(findings):
+        reasons = []  # a strength is never the reason: the theme is (below)
     else:
         reasons = _factor_reasons(pick.target, findings)
-    flagged = ({w.factor for w in _considered_weak(findings)}
-               | {c.factor for c in _considered_contested(findings)})
+    flagged = _flagged(findings)
     others = [f for f in strategy.factors if f != pick.target and f in flagged]
     if others:
-        reasons.append("It also addresses " + _and(
-            [f"{factor_label(f).lower()} ({points(findings.scores[f].score)}/100)"
-             for f in others]) + ".")
+        reasons.append("It also addresses " + _and([_also(f, findings) for f in others]) + ".")
     reasons += [_criterion_reason(m) for m in _considered_missing(findings)
                 if m.criterion.item_id != pick.target
                 and strategy.id in CRITERION_STRATEGIES[m.criterion.item_id]]
@@ -285,13 +325,23 @@ def _reasons(pick: _Pick, findings: Findings, library: Library) -> tuple[str, ..
     return tuple(reasons)
 
 
+def _flagged(findings: Findings) -> set[str]:
+    """The factors the matcher found weak or contested: the only ones a reason may cite."""
+    return ({w.factor for w in _considered_weak(findings)}
+            | {c.factor for c in _considered_contested(findings)})
+
+
 def _factor_reasons(factor: str, findings: Findings) -> list[str]:
-    score = findings.scores[factor]
-    text = f"{factor_label(factor)} scored {points(score.score)}/100"
-    text += f" ({score.band})" if score.band else ""
-    if findings.weak and findings.weak[0].factor == factor and len(findings.scores) > 1:
-        text += f", the lowest of the {len(findings.scores)} factors"
-    reasons = [text + "."]
+    """A weak factor's score and band; for a contested one, the disagreement. A factor in the
+    top band is chosen only for the disagreement, so its score is not given as a reason."""
+    reasons = []
+    if any(w.factor == factor for w in findings.weak):
+        score = findings.scores[factor]
+        text = f"{factor_label(factor)} scored {points(score.score)}/100"
+        text += f" ({score.band})" if score.band else ""
+        if findings.weak[0].factor == factor and len(findings.scores) > 1:
+            text += f", the lowest of the {len(findings.scores)} factors"
+        reasons.append(text + ".")
     for c in findings.contested:
         if c.factor == factor:
             reasons += [_gap_reason(g) for g in c.gaps]
@@ -299,6 +349,13 @@ def _factor_reasons(factor: str, findings: Findings) -> list[str]:
                 reasons.append(f"Board members disagree about "
                                f"{factor_label(factor).lower()}: {c.agreement.reason}.")
     return reasons
+
+
+def _also(factor: str, findings: Findings) -> str:
+    """Another factor a strategy serves, as a reason may name it."""
+    if any(w.factor == factor for w in findings.weak):
+        return f"{factor_label(factor).lower()} ({points(findings.scores[factor].score)}/100)"
+    return f"{factor_label(factor).lower()}, on which members disagree"
 
 
 def _and(parts: list[str]) -> str:
@@ -316,13 +373,18 @@ def _gap_reason(gap: Gap) -> str:
 
 
 STATUS_PHRASES = {
-    "not_met": "most members say this is not in place",
+    "not_in_place": "most members say this is not in place",
     "partly": "members say this is only partly in place",
+    "in_place": "most members say this is in place",
     "unknown": "too few members could say whether this is in place",
 }
 
 
 def _criterion_reason(m: MissingCriterion) -> str:
-    text = m.criterion.text.rstrip(".")
-    status = STATUS_PHRASES.get(m.criterion.status, "this is not yet in place")
-    return f"Needed for {m.target}: \u201c{text}\u201d; {status}."
+    c = m.criterion
+    text = c.text.rstrip(".")
+    status = STATUS_PHRASES.get(c.status, "this is not yet in place")
+    if c.against:
+        return f"\u201c{text}\u201d counts against {m.target}; {status}."
+    need = "A gap to close at" if m.gap else "Needed for"
+    return f"{need} {m.target}: \u201c{text}\u201d; {status}."

@@ -13,12 +13,12 @@ from app.reports.charts import Chart, build_charts
 from app.scoring import thresholds as scoring
 from app.scoring.consensus import Agreement, Gap
 from app.scoring.result import RoundResult
-from app.scoring.typologies import Criterion, Placement
+from app.scoring.typologies import STATUS_WORDS, Criterion, Placement
 
 STATUSES = {"not_started": "Not started", "in_progress": "In progress", "done": "Done",
             "dropped": "Dropped"}
-CRITERION_STATUSES = {"met": "In place", "partly": "Partly in place",
-                      "not_met": "Not in place", "unknown": "Not known"}
+CRITERION_STATUSES = {"in_place": "In place", "partly": "Partly in place",
+                      "not_in_place": "Not in place", "unknown": "Not known"}
 # The consensus section lists this many contested items; the appendix has every item.
 MAX_CONTESTED_LISTED = 12
 # Agencies and levels named in a running header are shortened to this many characters;
@@ -120,21 +120,40 @@ class GapRow:
 class CriterionRow:
     item_id: str
     text: str
-    status: str
+    status: str  # of the fact: in_place, partly, not_in_place, unknown
     status_label: str
     support: float | None  # Yes = 1, Partly = 0.5, No = 0
     n: int
-    dont_know: int
+    dont_know: int  # "don't know" and "not applicable" together
+    against: bool = False  # the fact's presence counts against the level it is listed under
 
 
 @dataclass(frozen=True)
 class Step:
     level: str
     label: str
-    strength: float | None
-    reached: bool
+    strength: float | None  # share of its evidence that points to it
+    status: str  # of its evidence as a whole: in_place, partly, not_in_place, unknown
+    reached: bool  # at or below the placement
     current: bool
     criteria: tuple[CriterionRow, ...]
+
+    @property
+    def state(self) -> str:
+        """Where it stands beside the placement, in words no other part contradicts."""
+        own = f"{STATUS_WORDS[self.status]} as a whole" if self.criteria else "the floor"
+        if self.current:
+            return f"This partnership ({own})"
+        return f"{'Below' if self.reached else 'Above'} this partnership ({own})"
+
+
+@dataclass(frozen=True)
+class PlacementGap:
+    """A fact at or below an ordered placement that is not yet in place: a gap to close."""
+
+    level: str
+    label: str
+    criterion: CriterionRow
 
 
 @dataclass(frozen=True)
@@ -144,11 +163,16 @@ class Ladder:
     model: str
     title: str
     source: str
-    status: str  # placed, unclear, insufficient_evidence, not_assessed
+    status: str  # placed, insufficient_evidence, not_assessed
     label: str | None
+    level: str | None
+    headline: str  # what the summary says: the same words as the section
     explanation: str
+    margin: str
     steps: tuple[Step, ...]
+    gaps: tuple[PlacementGap, ...]
     missing: tuple[CriterionRow, ...]
+    next_level: str | None
     next_label: str | None
 
 
@@ -156,8 +180,9 @@ class Ladder:
 class PlacementLine:
     model: str
     title: str
-    outcome: str  # the level's name, or why there is none
+    outcome: str  # the level's name, "Features of both ...", "Unclear", or why there is none
     explanation: str
+    margin: str
 
 
 @dataclass(frozen=True)
@@ -310,8 +335,9 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
         comments=_comments(questionnaire, result),
         thresholds={"anonymity": result.anonymity_threshold,
                     "notable_gap": scoring.NOTABLE_GAP, "contested_share": scoring.CONTESTED_SHARE,
-                    "contested_sd": scoring.CONTESTED_SD, "met": scoring.MET,
-                    "rung_reached": scoring.RUNG_REACHED,
+                    "contested_sd": scoring.CONTESTED_SD, "in_place": scoring.IN_PLACE,
+                    "not_in_place": scoring.NOT_IN_PLACE, "near_tie": scoring.NEAR_TIE,
+                    "close_margin": scoring.CLOSE_MARGIN,
                     "min_respondents": scoring.MIN_RESPONDENTS},
     )
 
@@ -347,33 +373,56 @@ def _comments(questionnaire: Questionnaire, result: RoundResult) -> tuple[Commen
 def _criterion(c: Criterion) -> CriterionRow:
     return CriterionRow(item_id=c.item_id, text=c.text, status=c.status,
                         status_label=CRITERION_STATUSES.get(c.status, c.status),
-                        support=c.support, n=c.n, dont_know=c.dont_know)
+                        support=c.support, n=c.n, dont_know=c.dont_know + c.not_applicable,
+                        against=c.against)
+
+
+def _headline(placement: Placement) -> str:
+    """The placement in a few words, as the summary and the section heading give it."""
+    if placement.status == "insufficient_evidence":
+        return "not placed: too little evidence"
+    if placement.status == "unclear":
+        return "unclear: no form stands out"
+    text = placement.label or ""
+    if placement.model == "gaster":
+        text = f"rung {placement.level} of {len(placement.levels)}, {text.lower()}"
+        first = placement.levels[0]
+        if placement.level == "1" and first.status != "in_place":
+            text += f" (the foot of the ladder; its criteria are {STATUS_WORDS[first.status]})"
+    if placement.margin and not placement.margin.firm:
+        text += " – close to the line"
+    return text
 
 
 def _ladder(result: RoundResult, model: str) -> Ladder | None:
     placement = next((p for p in result.placements if p.model == model), None)
     if placement is None or placement.status == "not_assessed":
         return None
-    steps = tuple(Step(level=lv.level, label=lv.label, strength=lv.strength,
-                       reached=lv.reached,
-                       current=placement.status == "placed" and lv.level == placement.level,
+    placed = placement.status == "placed"
+    steps = tuple(Step(level=lv.level, label=lv.label, strength=lv.strength, status=lv.status,
+                       reached=placed and lv.reached,
+                       current=placed and lv.level == placement.level,
                        criteria=tuple(_criterion(c) for c in lv.criteria))
                   for lv in placement.levels)
     next_label = next((lv.label for lv in placement.levels
                        if lv.level == placement.next_level), None)
     return Ladder(model=model, title=placement.title, source=placement.source,
-                  status=placement.status, label=placement.label,
-                  explanation=placement.explanation, steps=steps,
+                  status=placement.status, label=placement.label, level=placement.level,
+                  headline=_headline(placement), explanation=placement.explanation,
+                  margin=placement.margin.text if placement.margin else "", steps=steps,
+                  gaps=tuple(PlacementGap(g.level, g.label, _criterion(g.criterion))
+                             for g in placement.gaps),
                   missing=tuple(_criterion(c) for c in placement.missing),
-                  next_label=next_label)
+                  next_level=placement.next_level, next_label=next_label)
 
 
 def _line(placement: Placement) -> PlacementLine:
-    outcome = {"placed": placement.label or "", "unclear": "Unclear",
+    outcome = {"unclear": "Unclear",
                "insufficient_evidence": "Not placed: too little evidence"}.get(
-                   placement.status, placement.status)
+                   placement.status, placement.label or "")
     return PlacementLine(model=placement.model, title=placement.title, outcome=outcome,
-                         explanation=placement.explanation)
+                         explanation=placement.explanation,
+                         margin=placement.margin.text if placement.margin else "")
 
 
 def _contested(questionnaire: Questionnaire, agreement: Agreement) -> ContestedRow:

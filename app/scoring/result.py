@@ -91,7 +91,7 @@ def score_round(questionnaire: Questionnaire, respondents: Sequence[RespondentAn
         partnership=partnership,
         groups=groups,
         consensus=measure(questionnaire, per_respondent, groups),
-        placements=place(questionnaire, per_respondent, len(respondents)),
+        placements=place(questionnaire, respondents),
         comments=comments_by_item(questionnaire, respondents),
     )
     shown = disclosure.plan(disclosure.cells_of((r.agency, r.level) for r in respondents),

@@ -1,7 +1,29 @@
-"""Every number the scoring and placement rules depend on, named, in one place.
+"""Every number and rule the scoring and placement depend on, named, in one place, each
+marked as taken from the review or as MAPS's own choice.
 
-docs/method.md explains each one and the passage of the review it rests on. Change a value
-here and the method document must change with it."""
+RULES says which, with the passage for the review's and the reason, and what it was checked
+against, for MAPS's own. docs/method.md lists every one of them (a test checks both ways).
+Change a value here and the method document must change with it."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FromReview:
+    """A rule taken from Atkinson, Jones and Lamont (2007)."""
+
+    passage: str
+
+
+@dataclass(frozen=True)
+class OwnChoice:
+    """A rule the review does not give: MAPS's own, with why and what it was tried on."""
+
+    reason: str
+    checked: str
+
+
+_GOLDEN = "the golden boards (tests/data/golden, docs/method.md section 6)"
 
 # Tags whose values get their own scores (dimension, factor area, factor, impact).
 SCORED_TAGS = ("dimension", "area", "factor", "impact_on")
@@ -10,9 +32,11 @@ SCORED_TAGS = ("dimension", "area", "factor", "impact_on")
 # measures of how well the partnership works, so they stay out of every score and band.
 MARKER_PARTS = ("structure",)
 
-# The typology models and the tag each one reads.
+# The typology models and the tag each one reads; a tag `<model>_against` marks a fact that
+# counts against a level of that model.
 TYPOLOGY_TAGS = ("townsley", "gaster", "fox_butler_stage", "fox_butler_function",
                  "audit_commission", "atkinson", "watson")
+AGAINST_SUFFIX = "_against"
 
 # --- Anonymity -------------------------------------------------------------------------
 # No figure is shown for a group of fewer respondents than a round's threshold, nor one that
@@ -39,21 +63,37 @@ MIN_ANSWERS_FOR_CONSENSUS = 4
 # A gap between two groups' factor scores worth reporting (points on 0-100).
 NOTABLE_GAP = 15.0
 
-# --- Typology placement -------------------------------------------------------------------
-# A structural fact counts as present ("met") when the mean of the board's answers
-# (Yes = 1, Partly = 0.5, No = 0, "don't know" left out) reaches MET, and as partly present
-# from PARTLY.
-MET = 2 / 3
-PARTLY = 1 / 3
-# A fact with fewer answers than this (excluding "don't know") is unknown, not absent.
-MIN_ANSWERS_PER_CRITERION = 2
-# Gaster et al.: a rung is reached when its criteria are, on average, at least this far met
-# (a met criterion counts 1, a partly met one 0.5), and every rung below it is reached.
-RUNG_REACHED = 0.75
-# Townsley et al.: integrated working needs every one of its defining features;
-# coordinated working needs at least this share of its coordination mechanisms.
-INTEGRATED_SHARE = 1.0
-COORDINATED_SHARE = 0.5
+# --- Typology placement ------------------------------------------------------------------
+# A fact's support is the mean of the board's answers, Yes = 1, Partly = 1/2, No = 0 (the
+# scale's own numbers; "don't know" and "not applicable" left out), in every model alike.
+# A fact, or a level's evidence taken as a whole, is "in place" from IN_PLACE and "not in
+# place" up to NOT_IN_PLACE; in between it is partly in place.
+IN_PLACE = 0.75
+NOT_IN_PLACE = 0.25
+# A fact fewer members than this answered Yes, Partly or No to is unknown, not absent.
+MIN_ANSWERS_PER_CRITERION = 3
+# A level of an ordered model needs at least this many known facts (or all it has).
+MIN_KNOWN_PER_LEVEL = 2
+# Ordered models (Townsley, Gaster, the stages) are climbed from the bottom. On the cumulative
+# ones a level counts only as far as every level below it does; on the inclusive one a higher
+# level includes the lower, so a level counts at least as far as any level above it.
+ORDERED_MODELS = ("townsley", "gaster", "fox_butler_stage")
+INCLUSIVE_MODELS = ("townsley",)
+# The level every partnership starts from, which has no criteria of its own: its facts are
+# the evidence against the level above it.
+FLOOR_LEVELS = {"townsley": "autonomous", "fox_butler_stage": "networking"}
+# Unordered models describe kinds, not rungs. A kind is described when at least this share
+# of its evidence is consistent with it; two kinds whose shares are closer than NEAR_TIE are
+# reported together ("features of both").
+DESCRIBED = IN_PLACE
+NEAR_TIE = 0.1
+
+# --- Margins -----------------------------------------------------------------------------
+# A placement that this many single-step answer changes (or fewer) would move is "close to
+# the line"; otherwise "firm".
+CLOSE_MARGIN = 3
+# The questions a placement hinges on: at most this many are named.
+MAX_HINGES = 3
 
 # --- Coverage and confidence -----------------------------------------------------------
 # Below this many respondents no placement is made at all.
@@ -63,3 +103,86 @@ MIN_RESPONDENTS = 3
 MIN_AGENCY_SHARE = 0.5
 MIN_AGENCIES = 2
 MIN_ANSWERED_SHARE = 0.6
+
+
+RULES: dict[str, FromReview | OwnChoice] = {
+    "SCORED_TAGS": FromReview(
+        "Section 2.4 (the three dimensions), Table 4.1 and chapter 4 (the factors and their "
+        "four areas), Table 3.1 (impacts on professionals, service users and agencies)"),
+    "MARKER_PARTS": OwnChoice(
+        "a fact about how a partnership is set up says what kind it is, not how well it "
+        "works, so it places the partnership and is never averaged into a score",
+        "the review's caution that models are not linked to outcomes (chapter 2, key points)"),
+    "TYPOLOGY_TAGS": FromReview(
+        "Section 2.3: Townsley et al. (2004a), Gaster et al. (1999), Griffith (2002) and "
+        "Fox and Butler (2004), the Audit Commission (1998), Atkinson et al. (2002), "
+        "Watson et al. (2000; 2002)"),
+    "AGAINST_SUFFIX": FromReview(
+        "Section 2.3 describes levels by what they lack as well as what they have: "
+        "autonomous working's 'funding of service delivery remain single agency' against "
+        "integrated working's 'funding is multi-agency'; a steering group 'without "
+        "dedicated staff or budget'"),
+    "DEFAULT_ANONYMITY_THRESHOLD": OwnChoice(
+        "with three or more in a group no single member's answers can be read off its scores",
+        "the anonymity tests (tests/test_scoring.py, tests/test_recommendations.py)"),
+    "MAX_SD": OwnChoice(
+        "arithmetic: the largest standard deviation values between 0 and 100 can have",
+        "the consensus tests"),
+    "CONTESTED_SHARE": OwnChoice(
+        "a quarter of the board on each side is more than one or two outliers on a board of "
+        "six to twenty", "the demo data and the golden boards"),
+    "FAVOURABLE": OwnChoice("'agree' or better on a five-point scale", "the scale's values"),
+    "UNFAVOURABLE": OwnChoice("'disagree' or worse on a five-point scale", "the scale's values"),
+    "CONTESTED_SD": OwnChoice(
+        "about 1.2 points on a five-point scale: answers spread across most of it",
+        "the demo data and the golden boards"),
+    "MIN_ANSWERS_FOR_CONSENSUS": OwnChoice(
+        "fewer answers cannot show a split of a quarter on each side", "the consensus tests"),
+    "NOTABLE_GAP": OwnChoice(
+        "15 points is more than half a step on a five-point scale", "the demo data"),
+    "IN_PLACE": OwnChoice(
+        "three-quarters of the way from No to Yes (three members in four say Yes and one No, "
+        "or half say Yes and half Partly); symmetric with NOT_IN_PLACE around the midpoint "
+        "where the evidence for and against balances", _GOLDEN),
+    "NOT_IN_PLACE": OwnChoice("the mirror of IN_PLACE: most members say No", _GOLDEN),
+    "MIN_ANSWERS_PER_CRITERION": OwnChoice(
+        "with three answers one member's change of answer moves a fact by at most a sixth, "
+        "so no single answer can move a Townsley level or a Gaster rung by more than one",
+        "the property tests (tests/test_placement_properties.py)"),
+    "MIN_KNOWN_PER_LEVEL": OwnChoice(
+        "a level judged on one fact would turn on one question; with two, one answer cannot "
+        "move a placement by more than one level", "the property tests"),
+    "ORDERED_MODELS": FromReview(
+        "Section 2.3: models of the extent of multi-agency working are 'a hierarchical "
+        "typology, often presented as a progression or journey'; Griffith's are 'stages, or "
+        "levels of engagement'"),
+    "INCLUSIVE_MODELS": FromReview(
+        "Section 2.3, Townsley et al. (2004a): in integrated working 'Services are synthesised "
+        "(and coordinated)', so evidence of integration is evidence of coordination; Gaster's "
+        "ladder and Griffith's stages are presented as a progression, each rung on the last"),
+    "FLOOR_LEVELS": FromReview(
+        "Section 2.3: Townsley et al.'s first level is autonomous working, where 'services "
+        "are still separate'; Griffith's typology began with networking, which 'should "
+        "precede any partnership'"),
+    "DESCRIBED": OwnChoice(
+        "the same three-quarters as IN_PLACE: a kind is described when its facts are, as a "
+        "whole, in place", _GOLDEN),
+    "NEAR_TIE": OwnChoice(
+        "a tenth of the evidence is less than one fact's worth for any kind of the core "
+        "instrument, so closer kinds are not told apart", _GOLDEN),
+    "CLOSE_MARGIN": OwnChoice(
+        "three single-step changes are what two or three members reconsidering one answer "
+        "would make: a placement that turns on that is close to the line", _GOLDEN),
+    "MAX_HINGES": OwnChoice("more questions than three stop being readable in one sentence",
+                            "the report's wording"),
+    "MIN_RESPONDENTS": OwnChoice(
+        "fewer than three people cannot describe a partnership of several agencies",
+        "the coverage tests"),
+    "MIN_AGENCY_SHARE": OwnChoice(
+        "a result from under half the agencies is mostly some agencies' view",
+        "the coverage tests"),
+    "MIN_AGENCIES": OwnChoice("one agency's answers are one agency's view", "the coverage tests"),
+    "MIN_ANSWERED_SHARE": OwnChoice(
+        "below 60% answered, most scores rest on a minority of the questions",
+        "the coverage tests"),
+}
