@@ -361,7 +361,8 @@ def test_cli_schema_prints_the_published_schema():
 def test_catalogue_adds_directories_to_the_built_in_instruments(tmp_path):
     (tmp_path / "tiny.yaml").write_text(VALID)
     catalogue = load_catalogue([tmp_path])
-    assert [i.ref for i in catalogue.instruments()] == ["multi-agency-working@1", "tiny@1"]
+    assert [i.ref for i in catalogue.instruments()] == [
+        "multi-agency-working@2", "multi-agency-working@1", "tiny@1"]
     assert catalogue.instrument("tiny").origin == str(tmp_path / "tiny.yaml")
     assert catalogue.instrument("multi-agency-working").origin == "built in"
     assert catalogue.by_sha256(catalogue.instrument("tiny").sha256).ref == "tiny@1"

@@ -125,6 +125,10 @@ RULES: dict[str, FromReview | OwnChoice] = {
     "DEFAULT_ANONYMITY_THRESHOLD": OwnChoice(
         "with three or more in a group no single member's answers can be read off its scores",
         "the anonymity tests (tests/test_scoring.py, tests/test_recommendations.py)"),
+    "LEAST_ANONYMITY_THRESHOLD": OwnChoice(
+        "in a group of two either member can subtract their own answers from the pair's and "
+        "read the other's, so no setting may go below three",
+        "the privacy suite's subtraction attack (tests/test_privacy.py)"),
     "MAX_SD": OwnChoice(
         "arithmetic: the largest standard deviation values between 0 and 100 can have",
         "the consensus tests"),
