@@ -55,3 +55,71 @@ document.addEventListener("input", function (event) {
     status.textContent = message;
   }
 });
+
+// --- What follows every htmx swap: one contract for the whole app (docs/frontend.md) ------
+// 1. Announcements go to #maps-announcer, a live region that exists before any swap (a
+//    region inserted by the swap itself is often not read out). The server asks for one with
+//    an element carrying data-announce="text" in the swapped content, or with the response
+//    header `HX-Trigger: {"maps:announce": "text"}`.
+// 2. Focus: an error summary in the swapped content is focused (its links then move to their
+//    fields, as on a full-page submit); otherwise an element marked data-focus is focused;
+//    otherwise, when the swap took away the focused control, the control with the same id in
+//    the new content gets it back. `HX-Trigger: {"maps:focus": "#selector"}` names a
+//    neighbour to focus, for swaps that remove what had focus.
+(function () {
+  var lostFocusId = null;
+
+  function announce(message) {
+    var region = document.getElementById("maps-announcer");
+    if (!region || !message) {
+      return;
+    }
+    // Emptied first, so the same words said twice are read out twice.
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = message; }, 50);
+  }
+
+  function focus(element) {
+    if (!element) {
+      return false;
+    }
+    if (!element.matches("a[href], button, input, select, textarea, [tabindex]")) {
+      element.setAttribute("tabindex", "-1");
+    }
+    element.focus();
+    return document.activeElement === element;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function () {
+    var active = document.activeElement;
+    lostFocusId = active && active !== document.body ? active.id || null : null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var scope = event.detail.elt && event.detail.elt.isConnected ? event.detail.elt : document;
+    var marked = scope.querySelector("[data-announce]");
+    if (marked) {
+      announce(marked.dataset.announce || marked.textContent.trim());
+    }
+    var summary = scope.querySelector(".govuk-error-summary");
+    if (summary) {
+      document.dispatchEvent(new CustomEvent("maps:init", { detail: { scope: summary.parentNode } }));
+      focus(summary);
+      return;
+    }
+    if (focus(scope.querySelector("[data-focus]"))) {
+      return;
+    }
+    var active = document.activeElement;
+    if (lostFocusId && (!active || active === document.body)) {
+      focus(document.getElementById(lostFocusId));
+    }
+  });
+
+  document.addEventListener("maps:announce", function (event) {
+    announce(event.detail && event.detail.value);
+  });
+  document.addEventListener("maps:focus", function (event) {
+    focus(document.querySelector(event.detail && event.detail.value));
+  });
+})();
