@@ -366,3 +366,16 @@ def test_catalogue_adds_directories_to_the_built_in_instruments(tmp_path):
     assert catalogue.instrument("tiny").origin == str(tmp_path / "tiny.yaml")
     assert catalogue.instrument("multi-agency-working").origin == "built in"
     assert catalogue.by_sha256(catalogue.instrument("tiny").sha256).ref == "tiny@1"
+
+
+def test_the_time_a_questionnaire_takes_grows_with_its_questions_in_steps_of_five_minutes():
+    from dataclasses import replace
+
+    from app.questionnaires.loader import load_catalogue
+    from app.questionnaires.timing import estimated_minutes
+
+    core = load_catalogue().get("multi-agency-working", 2)
+    full = estimated_minutes(core)
+    assert full % 5 == 0 and full * 60 >= len(core.items) * 10
+    first_part = replace(core, sections=core.sections[:1])
+    assert 5 <= estimated_minutes(first_part) < full
