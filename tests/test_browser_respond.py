@@ -1,8 +1,11 @@
 """A board member completes the questionnaire in a real Chromium, with and without
 JavaScript; every page passes an axe-core accessibility check and fits a 320px screen."""
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.models import Agency, Answer, Respondent
@@ -33,14 +36,14 @@ def test_complete_questionnaire_with_autosave(browser, live_server, session, cor
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{live_server}/r/{token}")
-    assert page.locator("#who-sees-what").is_visible()
+    expect(page.locator("#who-sees-what")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Start").click()
-    assert page.title().startswith("About you")
-    assert page.locator("#resume-code .maps-code").is_visible()
+    expect(page).to_have_title(re.compile("^" + "About you"))
+    expect(page.locator("#resume-code .maps-code")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Continue").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.locator("input[name=agency]").first.check()
     page.get_by_label("Operational").check()
@@ -81,7 +84,7 @@ def test_keyboard_only_answering_autosaves(browser, live_server, session, core):
     page.get_by_role("button", name="Start").focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/about?started=1")
-    assert page.locator("#resume-code .maps-code").is_visible()
+    expect(page.locator("#resume-code .maps-code")).to_be_visible()
     page.locator("input[name=agency]").first.focus()
     page.keyboard.press("Space")
     page.locator("#level").focus()

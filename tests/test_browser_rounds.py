@@ -1,9 +1,11 @@
 """A coordinator, in a real Chromium, signs in, opens a round, invites three board members
 from two agencies and copies a link; every page passes an axe-core check."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.models import AssessmentRound, Respondent, RoundStatus
@@ -28,7 +30,7 @@ def test_coordinator_opens_a_round_and_invites_the_board(browser, live_server, s
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
     page.goto(f"{live_server}/dashboard")
-    assert page.title().startswith("Sign in")
+    expect(page).to_have_title(re.compile("^" + "Sign in"))
     assert_accessible(page)
     page.get_by_label("Email address").fill(coordinator.email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -41,7 +43,7 @@ def test_coordinator_opens_a_round_and_invites_the_board(browser, live_server, s
     page.get_by_role("button", name="Open a new round").click()
     assert_accessible(page)
     page.get_by_role("button", name="Open round").click()  # no closing date yet
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     closes = datetime.now(LOCAL).date() + timedelta(days=28)
     page.get_by_label("Day").fill(str(closes.day))
