@@ -40,6 +40,21 @@ def _admin_engine():
     return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
 
 
+def pytest_collection_modifyitems(config, items):
+    """On the PostgreSQL pass, run the tests that touch a database, and only those.
+
+    A test that asks for no database (the scoring core, the PDF's layout, the citations) gives
+    the same answer on either backend; it has given it on the SQLite pass, and running it again
+    would only spend the CI machine's minutes. Every test with a database runs on both."""
+    if not POSTGRES_URL:
+        return
+    keep = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory) -> Iterator[str]:
     """A database migrated once per test process; each test gets a copy of it."""
