@@ -321,7 +321,7 @@ def test_the_top_five_never_contradict_what_the_board_says(board):
 
 @pytest.mark.parametrize("board", GOLDEN, ids=[b.id for b in GOLDEN])
 def test_no_recommendation_at_all_misfits_the_partnership(board):
-    """The review's examples of a misfit, for the whole list: co-location for a board based
+    """The misfits boards met (issue #10), for the whole list: co-location for a board based
     together, coordinator support with no coordinator, a start-up phase for a partnership long
     running, time for new professional identities where roles do not change, work on each
     worker's role for a board without staff."""
