@@ -9,6 +9,7 @@ import pytest
 
 from app.questionnaires.loader import load_catalogue
 from app.recommendations import thresholds as recommending
+from app.scoring import RespondentAnswers, score_round
 from app.scoring import thresholds as scoring
 from app.scoring.thresholds import FromReview, OwnChoice
 from tests.doc_tables import GASTER_MARKERS, covering, rung_text
@@ -74,3 +75,24 @@ def test_the_method_document_tables_every_marker_beside_its_items():
             assert row, f"docs/method.md: no row for rung {rung}, '{marker}'"
             for item_id in covering(rung, marker):
                 assert f"`{item_id}`" in row, (marker, item_id)
+
+
+def test_evidence_that_balances_places_the_level_close_to_the_line_with_its_gaps():
+    """docs/method.md, section 6: a height halfway between two levels goes to the higher one,
+    and says it is close to the line. A board saying there is no panel and no joint goal
+    setting, but that agencies neither keep to their own remit nor lack coordination, has as
+    much evidence for coordinated working as against it."""
+    answers = {"pr_multi_agency_panel": "0", "pr_meet_set_goals": "0",
+               "pr_single_agency_focus": "0", "pr_little_coordination": "0",
+               "st_single_agency_funding": "2", "pr_own_services": "2"}
+    answers |= {i: "0" for i in ("st_pooled_budget", "st_operational_team", "st_key_workers",
+                                 "pr_services_synthesised", "pr_user_focus", "pr_roles_blur")}
+    board = [RespondentAnswers(agency=agency, level=level, answers=answers)
+             for agency, level in (("Health", "strategic"), ("Police", "operational"),
+                                   ("Schools", "strategic"), ("Housing", "operational"))]
+    townsley = score_round(V2, board).placement("townsley")
+    assert (townsley.level, townsley.position) == ("coordinated", 0.5)
+    assert townsley.margin.steps == 1 and not townsley.margin.firm
+    assert "would make it autonomous working" in townsley.margin.text
+    assert {g.criterion.item_id for g in townsley.gaps} == {"pr_multi_agency_panel",
+                                                            "pr_meet_set_goals"}

@@ -321,10 +321,11 @@ def test_the_top_five_never_contradict_what_the_board_says(board):
 
 @pytest.mark.parametrize("board", GOLDEN, ids=[b.id for b in GOLDEN])
 def test_no_recommendation_at_all_misfits_the_partnership(board):
-    """The review's examples of a misfit, for the whole list: co-location for a board based
+    """The misfits boards met (issue #10), for the whole list: co-location for a board based
     together, coordinator support with no coordinator, a start-up phase for a partnership long
     running, time for new professional identities where roles do not change, work on each
-    worker's role for a board without staff."""
+    worker's role for a board without staff, co-locating services for a board that delivers
+    none."""
     result = score_round(V2, list(board.respondents))
     chosen = {r.strategy.id for r in recommend(result, V2)}
     affirmed, denied = affirmed_and_denied(board)
@@ -335,7 +336,8 @@ def test_no_recommendation_at_all_misfits_the_partnership(board):
                                 "underst_secondments_presentations"),
               "pr_roles_blur": ("roles_reflect_on_identity", "time_reflect_on_identities"),
               "st_dedicated_staff": ("roles_clear_role_each_worker",
-                                     "commit_include_peripheral_staff")}
+                                     "commit_include_peripheral_staff"),
+              "st_service_delivery": ("comms_co_locate",)}
     for fact, strategies in rules.items():
         if fact in affirmed:
             assert not chosen & set(strategies), (fact, chosen & set(strategies))
@@ -348,5 +350,6 @@ def test_the_golden_boards_exercise_every_rule():
     """The two tests above would pass vacuously if no board had these facts: they do."""
     seen = [affirmed_and_denied(b) for b in GOLDEN]
     assert any("st_co_located" in a for a, _ in seen)
-    for fact in ("st_coordinator_post", "st_setting_up", "pr_roles_blur", "st_dedicated_staff"):
+    for fact in ("st_coordinator_post", "st_setting_up", "pr_roles_blur", "st_dedicated_staff",
+                 "st_service_delivery"):
         assert any(fact in d for _, d in seen), fact

@@ -328,8 +328,9 @@ def test_a_missing_rung_holds_the_ladder_below_it():
 
 
 def test_one_partly_met_criterion_below_is_a_gap_not_a_collapse():
-    """The review's example of the old rule's failure: plan, monitoring and coordinator in
-    place, one rung-1 criterion only partly. The placement stays high and says what to close."""
+    """The old rule's failure found on a Sure Start board (issue #10): plan, monitoring and
+    coordinator in place, one rung-1 criterion only partly. The placement stays high and says
+    what to close."""
     yes = tagged("gaster", "1", "2", "3", "4") - {"pr_g1_open_decisions"}
     gaster = score_round(V1, facts(yes=yes, partly={"pr_g1_open_decisions"})).placement("gaster")
     assert gaster.level == "4"

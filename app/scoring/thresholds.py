@@ -23,7 +23,7 @@ class OwnChoice:
     checked: str
 
 
-_GOLDEN = "the golden boards (tests/data/golden, docs/method.md section 6)"
+_GOLDEN = "the golden boards (tests/data/golden, docs/method.md section 10)"
 
 # Tags whose values get their own scores (dimension, factor area, factor, impact).
 SCORED_TAGS = ("dimension", "area", "factor", "impact_on")
@@ -124,7 +124,8 @@ RULES: dict[str, FromReview | OwnChoice] = {
         "dedicated staff or budget'"),
     "DEFAULT_ANONYMITY_THRESHOLD": OwnChoice(
         "with three or more in a group no single member's answers can be read off its scores",
-        "the anonymity tests (tests/test_scoring.py, tests/test_recommendations.py)"),
+        "the privacy suite (tests/test_privacy.py) and the anonymity tests of "
+        "tests/test_scoring.py and tests/test_recommendations.py"),
     "LEAST_ANONYMITY_THRESHOLD": OwnChoice(
         "in a group of two either member can subtract their own answers from the pair's and "
         "read the other's, so no setting may go below three",
