@@ -409,10 +409,10 @@ VALID_FILES = {"a long title just under the limit", "thousands of items"}
 
 
 @pytest.mark.parametrize("name", HOSTILE_FILES)
-def test_loader_survives_hostile_files_quickly(name):
-    start = time.perf_counter()
+def test_loader_survives_hostile_files(name):
+    # No clock here: a wall-clock limit failed on a busy machine (speed goals live in bench/).
+    # Inputs are bounded by MAX_FILE_BYTES, and a parser that hung would stop the suite.
     questionnaire = parses_or_explains(HOSTILE_FILES[name])
-    assert time.perf_counter() - start < 10
     assert (questionnaire is not None) == (name in VALID_FILES)
 
 
