@@ -65,6 +65,14 @@ class Invitation:
     def closing_date(self) -> str:
         return self.closes_at.astimezone(LOCAL).strftime("%A %-d %B %Y")
 
+    @property
+    def closing_time(self) -> str:
+        """The date with its hour; rounds opened in MAPS close as their last day ends."""
+        local = self.closes_at.astimezone(LOCAL)
+        if (local.hour, local.minute) == (23, 59):
+            return f"{self.closing_date}, at the end of the day"
+        return f"{self.closing_date} at {local.strftime('%H:%M')}"
+
 
 @dataclass(frozen=True)
 class Email:
@@ -176,8 +184,7 @@ def compose(invitation: Invitation, *, name: str, agency: str, link: str) -> Ema
                 f"{invitation.organisation}")
     promise_html, promise_heading, promise_points = privacy_promise(invitation.threshold)
     details = [("Your personal link", link), ("Partnership", invitation.partnership),
-               ("Asked by", asked_by), ("Closing date", f"{invitation.closing_date}, at the "
-                                                        "end of the day"),
+               ("Asked by", asked_by), ("Closing date", invitation.closing_time),
                ("Time it takes", f"About {invitation.minutes} minutes. You can stop and come "
                                  "back to it: the answers you have saved are kept.")]
     text = "\n".join([

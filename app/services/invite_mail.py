@@ -56,6 +56,8 @@ def email_invites(session: Session, *, round_: AssessmentRound, partnership: Par
         messages[respondent.id] = mail.message(settings, to=respondent.email,
                                                subject=email.subject, text=email.text,
                                                html=email.html, reply_to=sender.email)
+    if not messages:
+        return {}
     round_id, partnership_id = round_.id, partnership.id
     session.commit()  # end the transaction before talking to the mail server
     outcome = mail.send_each(settings, messages=messages)

@@ -143,9 +143,9 @@ def _links_page(request, session, user, round_, partnership, links, agencies, *,
         outcome = invite_mail.email_invites(
             session, round_=round_, partnership=partnership, links=links, base_url=_base(request),
             sender=user, settings=settings, catalogue=request.app.state.catalogue)
-    suggested = invitations.compose(_invitation(request, session, user, round_, partnership),
-                                    name="[their name]", agency="[their agency]",
-                                    link="[their personal link]")
+    suggested = None if outcome is not None else invitations.compose(
+        _invitation(request, session, user, round_, partnership), name="[their name]",
+        agency="[their agency]", link="[their personal link]")
     return _no_store(render(request, "rounds/links.html", {
         "round": round_, "partnership": partnership, "heading": heading, "outcome": outcome,
         "links": [(r, names.get(r.agency_id, ""), token, f"{_base(request)}/r/{token}")
