@@ -118,6 +118,6 @@ def test_inviting_without_javascript_on_a_narrow_screen(browser, live_server, se
     page.get_by_role("button", name="Invite", exact=True).click()
     assert page.locator(".govuk-panel__title").inner_text() == "Dee Dale has been invited"
     assert_fits_width(page)
-    assert not page.locator(".maps-copy__button").is_visible()
+    assert not page.locator(".maps-links .maps-copy__button").is_visible()
     assert "/r/" in page.locator(".maps-links .maps-copy__text").input_value()
     context.close()
