@@ -81,6 +81,9 @@ def test_from_the_invitation_email_to_a_submitted_response(browser, live_server,
     assert page.locator("h1").inner_text() == "Withdraw the invitation of Ann Able?"
     assert_accessible(page)
     page.get_by_role("link", name="Cancel").click()
+    page.get_by_role("link", name="Reminders").click()
+    assert "Last reminder" in page.locator("table").inner_text()
+    assert_accessible(page)
     assert errors == []
     context.close()
 
