@@ -23,6 +23,7 @@ from app.web import (
     auth,
     compare,
     errors,
+    invites,
     pages,
     partnerships,
     questionnaires,
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalogue = load_catalogue(settings.questionnaire_dirs)
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
-    for module in (pages, respond, auth, admin, partnerships, rounds, compare, results,
+    for module in (pages, respond, auth, admin, partnerships, rounds, invites, compare, results,
                    action_plans, questionnaires):
         app.include_router(module.router)
     if settings.api_docs:

@@ -118,6 +118,17 @@ class AssessmentRound(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # When it closed: who is counted (submitted, not withdrawn) is fixed at this moment.
     closed_at: datetime | None = None
+    # The coordinator's own wording of the invitation email; None: MAPS's suggested wording.
+    invitation_subject: str | None = Field(default=None, max_length=200)
+    invitation_message: str | None = Field(default=None, sa_type=Text)
+
+    @property
+    def closing_date(self) -> datetime:
+        """When answering actually ends: the planned closing date, or the moment the round was
+        closed if that came first. Every page that says when a round closes uses this."""
+        if self.closed_at is not None and self.closed_at < self.closes_at:
+            return self.closed_at
+        return self.closes_at
 
 
 class Respondent(SQLModel, table=True):
@@ -139,6 +150,12 @@ class Respondent(SQLModel, table=True):
     revoked_at: datetime | None = None
     started_at: datetime | None = None
     submitted_at: datetime | None = None
+    # The last invitation and reminder emails: when the mail server took them, or why not
+    # (in plain words). Both None: never emailed (no mail server, or the link was handed out).
+    invite_sent_at: datetime | None = None
+    invite_error: str | None = Field(default=None, max_length=500)
+    reminder_sent_at: datetime | None = None
+    reminder_error: str | None = Field(default=None, max_length=500)
 
 
 class Answer(SQLModel, table=True):

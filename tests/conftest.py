@@ -256,6 +256,9 @@ def browser():
         yield PatientBrowser(browser)
         browser.close()
 
+# What the confirmation page posts (app/web/confirm.py): without it nothing destructive happens.
+CONFIRM = {"confirm": "yes"}
+
 
 def sign_in(client, user, password: str | None = None):
     """Sign the client in as the user (made by tests.factories.make_user)."""

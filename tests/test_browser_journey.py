@@ -64,7 +64,7 @@ def test_from_new_partnership_to_comparison(browser, live_server, session, core)
         coord_page.get_by_label("Agency").select_option(label=agency)
         coord_page.get_by_label(level).check()
         coord_page.get_by_role("button", name="Invite", exact=True).click()
-        links.append(coord_page.locator("input.maps-copy__text").input_value())
+        links.append(coord_page.locator(".maps-links .maps-copy__text").input_value())
         coord_page.get_by_role("link", name="Invite another board member").click()
 
     # The board answers without JavaScript: one ordinary form per page.

@@ -63,7 +63,7 @@ def test_coordinator_opens_a_round_and_invites_the_board(browser, live_server, s
         page.get_by_label(level).check()
         page.get_by_role("button", name="Invite", exact=True).click()
         assert page.locator(".govuk-panel__title").inner_text() == f"{name} has been invited"
-        link = page.locator("input.maps-copy__text").input_value()
+        link = page.locator(".maps-links .maps-copy__text").input_value()
         assert "/r/" in link
         if name == "Ann Able":
             assert_accessible(page)
@@ -120,6 +120,6 @@ def test_inviting_without_javascript_on_a_narrow_screen(browser, live_server, se
     page.get_by_role("button", name="Invite", exact=True).click()
     assert page.locator(".govuk-panel__title").inner_text() == "Dee Dale has been invited"
     assert_fits_width(page)
-    assert not page.locator(".maps-copy__button").is_visible()
-    assert "/r/" in page.locator("input.maps-copy__text").input_value()
+    assert not page.locator(".maps-links .maps-copy__button").is_visible()
+    assert "/r/" in page.locator(".maps-links .maps-copy__text").input_value()
     context.close()

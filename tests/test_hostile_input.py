@@ -34,7 +34,7 @@ from app.models import (
 from app.questionnaires.loader import MAX_FILE_BYTES, InvalidQuestionnaire, load_file, parse
 from app.questionnaires.schema import Questionnaire
 from app.services.results import summarise
-from tests.conftest import DATA, FormClient, sign_in, start_response
+from tests.conftest import CONFIRM, DATA, FormClient, sign_in, start_response
 from tests.factories import (
     make_invite,
     make_organisation,
@@ -750,7 +750,7 @@ def _make_hostile_world(session, core, organisation, coordinator, clients) -> di
                                value=item.scale.scored[(n + len(item.id)) % 2].value,
                                comment=NAMES["Comment"]) for item in core.items)
     session.commit()
-    assert as_coordinator.post(f"/rounds/{closed.id}/close").status_code == 303
+    assert as_coordinator.post(f"/rounds/{closed.id}/close", data=CONFIRM).status_code == 303
 
     # An open round through its form, and a board member invited through its form.
     year = datetime.now(UTC).year + 1

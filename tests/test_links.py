@@ -13,7 +13,7 @@ from sqlmodel import select
 from app.config import Settings
 from app.models import Agency, Answer, AuditEvent, Respondent, RoundStatus
 from app.services import results
-from tests.conftest import FormClient, sign_in, start_response
+from tests.conftest import CONFIRM, FormClient, sign_in, start_response
 from tests.factories import (
     close,
     make_invite,
@@ -102,8 +102,8 @@ def test_the_link_the_coordinator_sent_opens_nothing_once_started(world, session
 def test_a_reissued_link_opens_nothing_for_the_coordinator(world, session, core):
     section, values = answer_something(world, core)
     links = world["coordinator"].post(
-        f"/rounds/{world['round'].id}/invites/{world['respondent'].id}/reissue")
-    new = page(links).select_one("input.maps-copy__text")["value"].split("testserver")[1]
+        f"/rounds/{world['round'].id}/invites/{world['respondent'].id}/reissue", data=CONFIRM)
+    new = page(links).select_one(".maps-copy__text").text.split("testserver")[1]
     assert_sees_nothing(world["coordinator"], new, section, values)
     # The old link is dead for everyone; the new one works in the member's browser.
     assert world["member"].get(f"/r/{world['token']}").status_code == 404
@@ -116,11 +116,11 @@ def test_reopening_a_response_gives_the_coordinator_nothing(world, session, core
     token, member, coordinator = world["token"], world["member"], world["coordinator"]
     assert member.post(f"/r/{token}/submit").status_code == 303
     assert coordinator.post(f"/rounds/{world['round'].id}/invites/"
-                            f"{world['respondent'].id}/reopen").status_code == 303
+                            f"{world['respondent'].id}/reopen", data=CONFIRM).status_code == 303
     assert_sees_nothing(coordinator, f"/r/{token}", section, values)
     links = coordinator.post(
-        f"/rounds/{world['round'].id}/invites/{world['respondent'].id}/reissue")
-    new = page(links).select_one("input.maps-copy__text")["value"].split("testserver")[1]
+        f"/rounds/{world['round'].id}/invites/{world['respondent'].id}/reissue", data=CONFIRM)
+    new = page(links).select_one(".maps-copy__text").text.split("testserver")[1]
     assert_sees_nothing(coordinator, new, section, values)
     # The member, in their browser, can change their answers again.
     item = section.items[1]
@@ -131,11 +131,11 @@ def test_withdrawing_and_restoring_gives_the_coordinator_nothing(world, session,
     section, values = answer_something(world, core)
     round_id, respondent_id = world["round"].id, world["respondent"].id
     coordinator = world["coordinator"]
-    assert coordinator.post(f"/rounds/{round_id}/invites/{respondent_id}/revoke"
-                            ).status_code == 303
+    assert coordinator.post(
+        f"/rounds/{round_id}/invites/{respondent_id}/revoke", data=CONFIRM).status_code == 303
     assert coordinator.get(f"/r/{world['token']}").status_code == 410
-    links = coordinator.post(f"/rounds/{round_id}/invites/{respondent_id}/reissue")
-    new = page(links).select_one("input.maps-copy__text")["value"].split("testserver")[1]
+    links = coordinator.post(f"/rounds/{round_id}/invites/{respondent_id}/reissue", data=CONFIRM)
+    new = page(links).select_one(".maps-copy__text").text.split("testserver")[1]
     assert_sees_nothing(coordinator, new, section, values)
 
 
@@ -296,7 +296,7 @@ def test_no_results_anywhere_while_the_round_is_open(world, session, catalogue):
 def test_closing_fixes_who_counts_and_invitations_stop_changing(world, session, catalogue):
     round_, coordinator, agency = world["round"], world["coordinator"], world["agency"]
     people = _submitted(session, round_, agency, 4)
-    assert coordinator.post(f"/rounds/{round_.id}/close").status_code == 303
+    assert coordinator.post(f"/rounds/{round_.id}/close", data=CONFIRM).status_code == 303
     session.refresh(round_)
     assert round_.closed_at is not None
     before = results.score(session, round_, catalogue).result.to_dict()
@@ -348,7 +348,7 @@ def test_a_round_gets_the_minimum_raised_since_it_opened(app, world, session, co
     app.state.settings.min_anonymity_threshold = 4
     welcome = page(member.get(f"/r/{token}/welcome"))
     assert "fewer than 4 people" in welcome.text and "fewer than 3" not in welcome.text
-    assert world["coordinator"].post(f"/rounds/{round_.id}/close").status_code == 303
+    assert world["coordinator"].post(f"/rounds/{round_.id}/close", data=CONFIRM).status_code == 303
     session.refresh(round_)
     assert round_.anonymity_threshold == 4
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "round_closed")).all()

@@ -30,7 +30,7 @@ from app.models import Agency, Answer, Role
 from app.scoring import RespondentAnswers, score_round
 from app.scoring.disclosure import plan
 from app.services import comparison
-from tests.conftest import FormClient, sign_in
+from tests.conftest import CONFIRM, FormClient, sign_in
 from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
 from tests.privacy_attack import exposed, small_sets, solve
 from tests.report_helpers import CORE
@@ -92,7 +92,8 @@ def board(app, session, core):
                        ("site_admin", site_admin)):
         clients[role] = FormClient(app, follow_redirects=False).__enter__()
         sign_in(clients[role], user)
-    assert clients["coordinator"].post(f"/rounds/{round_.id}/close").status_code == 303
+    assert clients["coordinator"].post(
+        f"/rounds/{round_.id}/close", data=CONFIRM).status_code == 303
     yield {"round": round_, "people": people, "clients": clients, "partnership": partnership}
     for client in clients.values():
         client.__exit__(None, None, None)

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app.models import AssessmentRound, AuditEvent, Respondent, Role, RoundStatus
 from app.services.rounds import LOCAL
-from tests.conftest import FormClient, sign_in, start_response
+from tests.conftest import CONFIRM, FormClient, sign_in, start_response
 from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
 
 HTMX = {"HX-Request": "true"}
@@ -57,8 +57,8 @@ def closing_date(days: int = 30) -> dict:
 
 
 def links_on(response) -> list[str]:
-    return [i["value"].split("testserver", 1)[1] for i in page(response).select(
-        "input.maps-copy__text")]
+    return [i.text.split("testserver", 1)[1] for i in page(response).select(
+        ".maps-copy__text") if "testserver" in i.text]
 
 
 def audit_actions(session) -> list[str]:
@@ -122,12 +122,13 @@ def test_only_one_open_round_at_a_time(coordinator_client, world, open_round):
 def test_close_round_makes_links_stop_working(coordinator_client, session, open_round):
     _, token = make_invite(session, open_round)
     assert "Close" in page(coordinator_client.get(f"/rounds/{open_round.id}/close")).h1.text
-    response = coordinator_client.post(f"/rounds/{open_round.id}/close")
+    response = coordinator_client.post(f"/rounds/{open_round.id}/close", data=CONFIRM)
     assert response.status_code == 303
     session.refresh(open_round)
     assert open_round.status == RoundStatus.closed
     assert coordinator_client.get(f"/r/{token}/welcome").status_code == 409
-    assert coordinator_client.post(f"/rounds/{open_round.id}/close").status_code == 409
+    assert coordinator_client.post(
+        f"/rounds/{open_round.id}/close", data=CONFIRM).status_code == 409
     response = coordinator_client.post(f"/rounds/{open_round.id}/invites", data={
         "name": "Late Person", "email": "late@example.org", "agency": "1"})
     assert response.status_code == 409
@@ -316,7 +317,7 @@ def test_reissue_kills_the_old_link_and_keeps_answers(coordinator_client, board_
     response = board_member.post(f"/r/{old}/answer", data={item.id: value}, headers=HTMX)
     assert response.status_code == 200
     response = coordinator_client.post(
-        f"/rounds/{open_round.id}/invites/{respondent.id}/reissue")
+        f"/rounds/{open_round.id}/invites/{respondent.id}/reissue", data=CONFIRM)
     assert response.status_code == 200
     [new] = links_on(response)
     assert board_member.get(f"/r/{old}").status_code == 404
@@ -331,14 +332,15 @@ def test_reissue_kills_the_old_link_and_keeps_answers(coordinator_client, board_
 def test_withdrawn_invite_stops_working_and_can_be_restored(coordinator_client, session,
                                                             open_round):
     respondent, token = make_invite(session, open_round, name="Wanda")
-    response = coordinator_client.post(f"/rounds/{open_round.id}/invites/{respondent.id}/revoke")
+    response = coordinator_client.post(
+        f"/rounds/{open_round.id}/invites/{respondent.id}/revoke", data=CONFIRM)
     assert response.status_code == 303
     assert coordinator_client.get(f"/r/{token}").status_code == 410
     rate = page(coordinator_client.get(f"/rounds/{open_round.id}")).select(
         "#response-rate tbody tr")[-1]
     assert [td.text for td in rate.select("td")][:1] == ["0"]  # withdrawn: not counted
     response = coordinator_client.post(
-        f"/rounds/{open_round.id}/invites/{respondent.id}/reissue")
+        f"/rounds/{open_round.id}/invites/{respondent.id}/reissue", data=CONFIRM)
     [new] = links_on(response)
     assert coordinator_client.get(new).status_code == 303
     assert audit_actions(session)[-2:] == ["invite_revoked", "invite_reissued"]
@@ -352,7 +354,8 @@ def test_reopen_a_submitted_response(coordinator_client, board_member, session, 
     respondent.submitted_at = datetime.now(UTC)
     session.add(respondent)
     session.commit()
-    response = coordinator_client.post(f"/rounds/{open_round.id}/invites/{respondent.id}/reopen")
+    response = coordinator_client.post(
+        f"/rounds/{open_round.id}/invites/{respondent.id}/reopen", data=CONFIRM)
     assert response.status_code == 303
     session.refresh(respondent)
     assert respondent.submitted_at is None
@@ -475,7 +478,7 @@ def test_reminders_by_email(app, coordinator_client, session, open_round, monkey
                                                       "waiting@example.org"]
     assert "/r/" not in FakeSMTP.sent[0].get_content()
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "reminders_sent")).one()
-    assert event.detail == {"count": 2}
+    assert event.detail == {"count": 2, "failed": 0}
 
 
 def test_org_admin_watches_but_does_not_run_rounds(app, session, world, open_round):
@@ -488,6 +491,7 @@ def test_org_admin_watches_but_does_not_run_rounds(app, session, world, open_rou
         html = page(c.get(f"/rounds/{open_round.id}"))
         assert html.select_one("#response-rate") is not None
         assert html.select("form[action*='/invites']") == []
-        assert c.post(f"/rounds/{open_round.id}/invites/{respondent.id}/revoke").status_code \
+        assert c.post(
+            f"/rounds/{open_round.id}/invites/{respondent.id}/revoke", data=CONFIRM).status_code \
             == 403
-        assert c.post(f"/rounds/{open_round.id}/close").status_code == 403
+        assert c.post(f"/rounds/{open_round.id}/close", data=CONFIRM).status_code == 403

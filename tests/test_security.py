@@ -23,7 +23,7 @@ from sqlmodel import select
 
 from app.main import create_app
 from app.models import Agency, AuditEvent, Partnership, Role, RoundStatus
-from tests.conftest import FormClient, sign_in
+from tests.conftest import CONFIRM, FormClient, sign_in
 from tests.factories import (
     PASSWORD,
     make_invite,
@@ -87,7 +87,7 @@ def test_setting_a_new_password_ends_every_other_session(app, session, org_world
         sign_in(old_laptop, coordinator)
         sign_in(admin, org_world["admin"])
         response = admin.post(f"/users/{coordinator.id}/password-link")
-        link = page(response).select_one("input.maps-copy__text")["value"]
+        link = page(response).select_one(".maps-copy__text").text
         path = link.split("testserver", 1)[1]
         new_password = "a fresh and long passphrase"
         response = new_laptop.post(path, data={"password": new_password,
@@ -106,7 +106,7 @@ def test_an_admin_removing_an_account_ends_its_sessions(app, session, org_world)
         confirm = admin.get(f"/users/{coordinator.id}/remove")
         assert confirm.status_code == 200
         assert coordinator.name in confirm.text
-        response = admin.post(f"/users/{coordinator.id}/remove")
+        response = admin.post(f"/users/{coordinator.id}/remove", data=CONFIRM)
         assert response.status_code == 303
         assert theirs.get("/dashboard").status_code == 303
         people = admin.get(response.headers["location"])
@@ -125,11 +125,12 @@ def test_an_admin_cannot_remove_themselves_or_another_organisations_account(app,
     stranger = make_user(session, make_organisation(session))
     with FormClient(app, follow_redirects=False) as admin:
         sign_in(admin, org_world["admin"])
-        assert admin.post(f"/users/{org_world['admin'].id}/remove").status_code == 403
-        assert admin.post(f"/users/{stranger.id}/remove").status_code == 404
+        assert admin.post(f"/users/{org_world['admin'].id}/remove", data=CONFIRM).status_code == 403
+        assert admin.post(f"/users/{stranger.id}/remove", data=CONFIRM).status_code == 404
     with FormClient(app, follow_redirects=False) as coordinator:
         sign_in(coordinator, org_world["coordinator"])
-        assert coordinator.post(f"/users/{org_world['admin'].id}/remove").status_code == 403
+        assert coordinator.post(
+            f"/users/{org_world['admin'].id}/remove", data=CONFIRM).status_code == 403
 
 
 # --- CSRF bound to the session ---------------------------------------------------------------
@@ -230,7 +231,7 @@ def test_private_pages_and_answers_are_never_stored(app, session, org_world, cor
             FormClient(app, follow_redirects=False) as anonymous:
         sign_in(admin, org_world["admin"])
         link = page(admin.post(f"/users/{org_world['coordinator'].id}/password-link"))
-        password_path = link.select_one("input.maps-copy__text")["value"].split("testserver")[1]
+        password_path = link.select_one(".maps-copy__text").text.split("testserver")[1]
         for client, url in [
             (admin, "/dashboard"), (admin, f"/rounds/{round_.id}"),
             (admin, f"/rounds/{round_.id}/results"), (admin, "/audit"),
@@ -624,7 +625,7 @@ def password_link(app, session, org_world):
     with FormClient(app, follow_redirects=False) as admin:
         sign_in(admin, org_world["admin"])
         response = admin.post(f"/users/{org_world['coordinator'].id}/password-link")
-    return page(response).select_one("input.maps-copy__text")["value"].split("testserver")[1]
+    return page(response).select_one(".maps-copy__text").text.split("testserver")[1]
 
 
 @pytest.mark.parametrize("password, why", [
@@ -708,7 +709,7 @@ def test_ten_concurrent_closes_write_one_audit_entry(live_server, session, org_w
     def close():
         with httpx.Client(base_url=live_server, cookies=cookies, timeout=30) as c:
             start.wait(timeout=30)
-            statuses.append(c.post(f"/rounds/{round_.id}/close",
+            statuses.append(c.post(f"/rounds/{round_.id}/close", data=CONFIRM,
                                    headers={"X-CSRFToken": token}).status_code)
 
     threads = [threading.Thread(target=close) for _ in range(10)]

@@ -33,6 +33,8 @@ ACTIONS = {
     "invite_revoked": "Invite revoked",
     "response_reopened": "Response reopened",
     "reminders_sent": "Reminders sent",
+    "invitations_emailed": "Invitations emailed",
+    "invitation_edited": "Invitation wording edited",
     "action_plan_edited": "Action plan edited",
     "questionnaire_uploaded": "Questionnaire uploaded",
     "questionnaire_removed": "Questionnaire removed",

@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
 from sqlalchemy import update as sql_update
@@ -142,6 +143,9 @@ def claim(session: Session, respondent: Respondent) -> str:
     return code
 
 
+LONDON = ZoneInfo("Europe/London")  # as app.services.rounds.LOCAL, which imports this module
+
+
 def is_open(round_: AssessmentRound, now: datetime | None = None) -> bool:
     now = now or datetime.now(UTC)
     return round_.status == RoundStatus.open and round_.opens_at <= now < round_.closes_at
@@ -149,7 +153,7 @@ def is_open(round_: AssessmentRound, now: datetime | None = None) -> bool:
 
 def require_editable(invitation: Invitation) -> None:
     if not is_open(invitation.round):
-        closes = invitation.round.closes_at.strftime("%-d %B %Y")
+        closes = invitation.round.closing_date.astimezone(LONDON).strftime("%-d %B %Y")
         raise ResponseError(409, "This assessment round is closed",
                             f"The round closed on {closes}, so answers can no longer be "
                             "changed. Answers you saved before it closed are kept.")

@@ -20,7 +20,7 @@ from app.models import (
     utcnow,
 )
 from app.scoring import disclosure
-from app.services import audit, mail, questionnaires, results
+from app.services import audit, questionnaires, results
 from app.services.accounts import EMAIL_RE
 from app.services.errors import Invalid
 from app.services.inputs import (
@@ -178,22 +178,65 @@ def invited_emails(session: Session, round_: AssessmentRound) -> set[str]:
         Respondent.round_id == round_.id, col(Respondent.revoked_at).is_(None))) if e}
 
 
-def check_invite(session: Session, *, round_: AssessmentRound, agencies: list[Agency],
-                 name: str, email: str, agency_id: str, level: str) -> NewInvite:
-    """One board member from the form: Invalid with every field's problem, or the invite."""
-    name, email, level = name.strip(), email.strip().lower(), level.strip().lower()
+PERSON_FIELDS = ("name", "email", "agency", "level")
+
+
+def _one_person(person: dict[str, str], agencies: list[Agency],
+                taken: set[str]) -> tuple[NewInvite | None, dict[str, str]]:
+    """A board member as typed (name, email, agency id, level): the invite, or each field's
+    problem in the order of the form's fields."""
+    name = person.get("name", "").strip()
+    email = person.get("email", "").strip().lower()
+    level = person.get("level", "").strip().lower()
     errors = {field: f"{problem}. {fix}" for field, (problem, fix)
               in person_problems(name, email, level).items()}
-    if "email" not in errors and email in invited_emails(session, round_):
+    if "email" not in errors and email in taken:
         errors["email"] = f"{email} is already invited to this round"
-    agency = next((a for a in agencies if str(a.id) == agency_id), None)
+    agency = next((a for a in agencies if str(a.id) == person.get("agency", "")), None)
     if agency is None:
         errors["agency"] = ("Select the agency the board member represents"
                             if agencies else "Add the partnership's agencies first")
     if errors:
-        # In the order of the form's fields, for the error summary.
-        raise Invalid({f: errors[f] for f in ("name", "email", "agency", "level") if f in errors})
-    return NewInvite(name, email, agency, Level(level) if level else None)
+        return None, {f: errors[f] for f in PERSON_FIELDS if f in errors}
+    return NewInvite(name, email, agency, Level(level) if level else None), {}
+
+
+def check_invite(session: Session, *, round_: AssessmentRound, agencies: list[Agency],
+                 name: str, email: str, agency_id: str, level: str) -> NewInvite:
+    """One board member from the form: Invalid with every field's problem, or the invite."""
+    new, errors = _one_person({"name": name, "email": email, "agency": agency_id,
+                               "level": level}, agencies, invited_emails(session, round_))
+    if errors:
+        raise Invalid(errors)
+    return new
+
+
+def is_blank(person: dict[str, str]) -> bool:
+    # The level's "let them choose" is empty too; a row is blank when nothing was typed.
+    return not any(person.get(f, "").strip() for f in ("name", "email", "agency"))
+
+
+def check_invites(session: Session, *, round_: AssessmentRound, agencies: list[Agency],
+                  people: list[dict[str, str]]) -> list[NewInvite]:
+    """Several board members from rows of the form (blank rows left out): every invite, or
+    Invalid with each problem keyed `field-row` (rows numbered from 1), so that nothing is
+    saved while any row is wrong."""
+    taken = invited_emails(session, round_)
+    invites, errors = [], {}
+    for number, person in enumerate(people, start=1):
+        if is_blank(person):
+            continue
+        new, problems = _one_person(person, agencies, taken)
+        errors.update({f"{field}-{number}": f"Board member {number}: {message}"
+                       for field, message in problems.items()})
+        if new is not None:
+            invites.append(new)
+            taken = taken | {new.email}
+    if not errors and not invites:
+        errors["name-1"] = "Board member 1: Enter at least one board member"
+    if errors:
+        raise Invalid(errors)
+    return invites
 
 
 def add_invites(session: Session, *, round_: AssessmentRound, partnership: Partnership,
@@ -338,6 +381,15 @@ class InviteRow:
     agency: str
 
     @property
+    def invitation_email(self) -> str:
+        """The invitation email's fate, in words ("" when none was sent)."""
+        return _mail_status(self.respondent.invite_sent_at, self.respondent.invite_error)
+
+    @property
+    def reminder_email(self) -> str:
+        return _mail_status(self.respondent.reminder_sent_at, self.respondent.reminder_error)
+
+    @property
     def status(self) -> str:
         r = self.respondent
         if r.revoked_at is not None:
@@ -345,6 +397,14 @@ class InviteRow:
         if r.submitted_at is not None:
             return "Submitted"
         return "Started" if r.started_at is not None else "Not started"
+
+
+def _mail_status(sent_at: datetime | None, error: str | None) -> str:
+    if error:
+        return f"Not sent: {error}"
+    if sent_at:
+        return f"Sent {sent_at.astimezone(LOCAL).strftime('%-d %B %Y at %H:%M')}"
+    return ""
 
 
 def invites_of(session: Session, round_: AssessmentRound,
@@ -359,27 +419,6 @@ def not_finished(rows: list[InviteRow]) -> list[InviteRow]:
     return [r for r in rows if r.status in ("Not started", "Started")]
 
 
-def remind(session: Session, *, round_: AssessmentRound, partnership: Partnership,
-           rows: list[InviteRow], reminded_by: User, settings) -> int:
-    """Email everyone who has not finished and has an email address; returns how many."""
-    require_open(round_)
-    closes = round_.closes_at.astimezone(LOCAL).strftime("%-d %B %Y")
-    messages = [(row.respondent.email,
-                 f"Reminder: {partnership.name} self-assessment closes on {closes}",
-                 f"Dear {row.respondent.name or 'board member'},\n\n"
-                 f"This is a reminder to complete the MAPS self-assessment for "
-                 f"{partnership.name} ({round_.title}) by {closes}.\n\n"
-                 "Use the personal link in your invitation, in the browser where you started "
-                 "(or enter your resume code in another): your saved answers are kept. "
-                 f"If you cannot find the link, ask {reminded_by.name or reminded_by.email} "
-                 f"({reminded_by.email}) for a new one.\n")
-                for row in rows if row.respondent.email]
-    if messages:
-        mail.send(settings, messages=messages)
-        audit.record(session, action="reminders_sent", user=reminded_by, round_=round_,
-                     partnership=partnership, detail={"count": len(messages)})
-        session.commit()
-    return len(messages)
 
 
 def counts_by_round(session: Session, round_ids: list[int]) -> dict[int, Rate]:

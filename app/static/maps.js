@@ -27,6 +27,7 @@ document.addEventListener("click", function (event) {
   }
   var field = document.getElementById(button.dataset.copyTarget);
   var status = document.getElementById(button.dataset.copyTarget + "-status");
+  var copied = button.dataset.copied || "Link copied";
   function done(message) {
     if (status) {
       status.textContent = message;
@@ -34,10 +35,10 @@ document.addEventListener("click", function (event) {
   }
   function fallback() {
     field.select();
-    done(document.execCommand("copy") ? "Link copied" : "Select the link and copy it");
+    done(document.execCommand("copy") ? copied : "Select the text and copy it");
   }
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(field.value).then(function () { done("Link copied"); }, fallback);
+    navigator.clipboard.writeText(field.value).then(function () { done(copied); }, fallback);
   } else {
     fallback();
   }

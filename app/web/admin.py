@@ -19,6 +19,7 @@ from app.web.access import (
     require_organisation,
     require_role,
 )
+from app.web.confirm import Confirmation, confirm_page, confirmed
 from app.web.forms import AccountForm, OrganisationForm
 from app.web.render import flash, render
 
@@ -113,18 +114,34 @@ def issue_password_link(user_id: int, request: Request, user: CurrentUser,
                           organisation=session.get(Organisation, account.organisation_id))
 
 
+def _confirm_removal(request: Request, session: Session, account: User):
+    organisation = session.get(Organisation, account.organisation_id)
+    coordinating = " They will stop coordinating their partnerships." \
+        if account.role == "coordinator" else ""
+    return confirm_page(request, Confirmation(
+        heading=f"Remove {account.name}’s access?", caption=organisation.name,
+        body=[f"{account.name} ({account.email}) will be signed out at once, on every device, "
+              f"and will no longer be able to sign in.{coordinating}"],
+        warning="The audit log keeps what they did. This email address cannot be used for a "
+                "new account afterwards.",
+        action=f"/users/{account.id}/remove", button="Remove access",
+        cancel=f"/organisations/{organisation.id}"))
+
+
 @router.get("/users/{account_id}/remove")
 def remove_account_form(account_id: int, request: Request, user: CurrentUser,
                         session: SessionDep):
     account = require_account(session, user, account_id, removed_too=True)
-    return render(request, "admin/remove_user.html", {
-        "account": account, "organisation": session.get(Organisation, account.organisation_id)})
+    return _confirm_removal(request, session, account)
 
 
 @router.post("/users/{account_id}/remove")
-def remove_account(account_id: int, request: Request, user: CurrentUser, session: SessionDep):
+def remove_account(account_id: int, request: Request, user: CurrentUser, session: SessionDep,
+                   confirm: Annotated[str, Form()] = ""):
     # Removing an account twice (a double click, two admins) changes nothing the second time.
     account = require_account(session, user, account_id, removed_too=True)
+    if not confirmed(confirm):
+        return _confirm_removal(request, session, account)
     accounts.remove_user(session, user=account, removed_by=user)
     flash(request, f"{account.name} no longer has access to MAPS.")
     return RedirectResponse(f"/organisations/{account.organisation_id}", status_code=303)

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from app.models import AssessmentRound, Level, Partnership, RoundStatus, Sector
-from app.services import invite_csv, mail, questionnaires
+from app.services import invitations, invite_csv, invite_mail, mail, questionnaires
 from app.services import partnerships as partnership_service
 from app.services import rounds as service
 from app.services.comparison import safe_cell
@@ -24,10 +24,12 @@ from app.web.access import (
     require_respondent,
     require_round,
 )
+from app.web.confirm import Confirmation, confirm_page, confirmed
 from app.web.forms import InviteForm, OpenRoundForm
 from app.web.render import flash, render
 
 router = APIRouter()
+Confirm = Annotated[str, Form()]
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -109,6 +111,8 @@ def _round_page(request, session, user, round_: AssessmentRound, partnership: Pa
         "invites": service.invites_of(session, round_, agencies),
         "can_run": allowed(user, Do.run), "levels": list(Level), "sectors": Sector,
         "errors": errors or {}, "form": form or {}, "local": service.LOCAL,
+        "mail": mail.configured(request.app.state.settings),
+        "failed": invite_mail.failed_invites(session, round_),
     }, status_code=status_code, block="response_rate")
 
 
@@ -118,13 +122,35 @@ def round_page(round_id: int, request: Request, user: CurrentUser, session: Sess
     return _round_page(request, session, user, round_, partnership)
 
 
-def _links_page(request, round_, partnership, links, agencies, *, heading):
-    base = str(request.base_url).rstrip("/")
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _invitation(request, session, user, round_, partnership) -> invitations.Invitation:
+    return invite_mail.invitation_of(
+        session, round_=round_, partnership=partnership, sender=user,
+        catalogue=request.app.state.catalogue,
+        min_threshold=request.app.state.settings.min_anonymity_threshold)
+
+
+def _links_page(request, session, user, round_, partnership, links, agencies, *, heading):
+    """The new links: emailed when MAPS has a mail server (the page says, per person, whether
+    each went), else shown once to copy or download, with wording to paste."""
+    settings = request.app.state.settings
     names = {a.id: a.name for a in agencies}
+    outcome = None
+    if mail.configured(settings):
+        outcome = invite_mail.email_invites(
+            session, round_=round_, partnership=partnership, links=links, base_url=_base(request),
+            sender=user, settings=settings, catalogue=request.app.state.catalogue)
+    suggested = None if outcome is not None else invitations.compose(
+        _invitation(request, session, user, round_, partnership), name="[their name]",
+        agency="[their agency]", link="[their personal link]")
     return _no_store(render(request, "rounds/links.html", {
-        "round": round_, "partnership": partnership, "heading": heading,
-        "links": [(r, names.get(r.agency_id, ""), token, f"{base}/r/{token}")
+        "round": round_, "partnership": partnership, "heading": heading, "outcome": outcome,
+        "links": [(r, names.get(r.agency_id, ""), token, f"{_base(request)}/r/{token}")
                   for r, token in links],
+        "suggested": suggested,
     }))
 
 
@@ -142,7 +168,7 @@ def add_invite(round_id: int, request: Request, user: CurrentUser, session: Sess
                            form=form.values(), status_code=400)
     links = service.add_invites(session, round_=round_, partnership=partnership, invites=[new],
                                 added_by=user)
-    return _links_page(request, round_, partnership, links, agencies,
+    return _links_page(request, session, user, round_, partnership, links, agencies,
                        heading=f"{new.name} has been invited")
 
 
@@ -185,7 +211,7 @@ def upload(round_id: int, request: Request, user: CurrentUser, session: SessionD
                             filename=upload.filename, status_code=status)
     links = service.add_invites(session, round_=round_, partnership=partnership,
                                 invites=result.invites, added_by=user, source="csv")
-    return _links_page(request, round_, partnership, links, agencies,
+    return _links_page(request, session, user, round_, partnership, links, agencies,
                        heading=f"{len(links)} board members have been invited")
 
 
@@ -197,53 +223,103 @@ def download_links(round_id: int, request: Request, user: CurrentUser, session: 
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     links = service.links_of_round(session, round_, [str(t) for t in form.getlist("token")])
     names = {a.id: a.name for a in partnership_service.agencies_of(session, partnership)}
-    base = str(request.base_url).rstrip("/")
+    closes = round_.closing_date.astimezone(service.LOCAL).strftime("%-d %B %Y")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["name", "email", "agency", "level", "link"])
+    # What a mail merge needs, one row per board member.
+    writer.writerow(["name", "email", "agency", "level", "link", "closing_date"])
     for respondent, token in links:
         writer.writerow([safe_cell(respondent.name), safe_cell(respondent.email),
                          safe_cell(names.get(respondent.agency_id, "")), respondent.level or "",
-                         f"{base}/r/{token}"])
+                         f"{_base(request)}/r/{token}", closes])
     return _no_store(Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="round-{round_.id}-invite-links.csv"'}))
 
 
-# --- One invitation --------------------------------------------------------------------------
+# --- One invitation ---------------------------------------------------------------------------
+
+def _who(respondent) -> str:
+    return respondent.name or respondent.email or "this board member"
+
 
 @router.post("/rounds/{round_id}/invites/{respondent_id}/reissue")
 def reissue(round_id: int, respondent_id: int, request: Request, user: CurrentUser,
-            session: SessionDep):
+            session: SessionDep, confirm: Confirm = ""):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     respondent = require_respondent(session, round_, respondent_id)
+    service.require_open(round_)
+    if not confirmed(confirm):
+        emailed = mail.configured(request.app.state.settings) and respondent.email
+        return confirm_page(request, Confirmation(
+            heading=f"Reissue the link for {_who(respondent)}?", caption=round_.title,
+            body=["MAPS makes a new link for the same response: answers already saved are kept."
+                  + (" The new link is emailed to them." if emailed else
+                     " You will see the new link once, to send to them.")],
+            warning="Their old link stops working at once.",
+            action=f"/rounds/{round_.id}/invites/{respondent.id}/reissue",
+            button="Reissue the link", cancel=f"/rounds/{round_.id}#invites"))
     token = service.reissue(session, round_=round_, partnership=partnership,
                             respondent=respondent, reissued_by=user)
     agencies = partnership_service.agencies_of(session, partnership)
-    return _links_page(request, round_, partnership, [(respondent, token)], agencies,
-                       heading=f"A new link for {respondent.name or 'this board member'}")
+    return _links_page(request, session, user, round_, partnership, [(respondent, token)],
+                       agencies, heading=f"A new link for {_who(respondent)}")
 
 
 @router.post("/rounds/{round_id}/invites/{respondent_id}/revoke")
 def revoke(round_id: int, respondent_id: int, request: Request, user: CurrentUser,
-           session: SessionDep):
+           session: SessionDep, confirm: Confirm = ""):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     respondent = require_respondent(session, round_, respondent_id)
+    service.require_open(round_)
+    if not confirmed(confirm):
+        return confirm_page(request, Confirmation(
+            heading=f"Withdraw the invitation of {_who(respondent)}?", caption=round_.title,
+            body=["Their link stops working at once, and they are no longer counted as invited. "
+                  "Answers already saved are kept, and are not counted unless you restore the "
+                  "invitation with a new link."],
+            action=f"/rounds/{round_.id}/invites/{respondent.id}/revoke",
+            button="Withdraw the invitation", cancel=f"/rounds/{round_.id}#invites"))
     service.revoke(session, round_=round_, partnership=partnership, respondent=respondent,
                    revoked_by=user)
-    flash(request, f"The invitation for {respondent.name or respondent.email} has been "
+    flash(request, f"The invitation for {_who(respondent)} has been "
                    "withdrawn. Answers already saved are kept.")
     return _redirect(f"/rounds/{round_.id}#invites")
 
 
 @router.post("/rounds/{round_id}/invites/{respondent_id}/reopen")
 def reopen(round_id: int, respondent_id: int, request: Request, user: CurrentUser,
-           session: SessionDep):
+           session: SessionDep, confirm: Confirm = ""):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     respondent = require_respondent(session, round_, respondent_id)
+    service.require_open(round_)
+    if not confirmed(confirm):
+        return confirm_page(request, Confirmation(
+            heading=f"Reopen the response of {_who(respondent)}?", caption=round_.title,
+            body=["Their submitted answers are kept, but no longer count as submitted: they can "
+                  "change them and must submit again from their link before the round closes."],
+            action=f"/rounds/{round_.id}/invites/{respondent.id}/reopen",
+            button="Reopen the response", cancel=f"/rounds/{round_.id}#invites"))
     service.reopen(session, round_=round_, partnership=partnership, respondent=respondent,
                    reopened_by=user)
-    flash(request, f"The response of {respondent.name or respondent.email} has been reopened: "
+    flash(request, f"The response of {_who(respondent)} has been reopened: "
                    "they can change their answers and submit again from their link.")
+    return _redirect(f"/rounds/{round_.id}#invites")
+
+
+@router.post("/rounds/{round_id}/invites/resend")
+def resend_failed(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+    """Email the invitations that failed again, each with a new link (MAPS keeps no links)."""
+    round_, partnership = require_round(session, user, round_id, do=Do.run)
+    settings = request.app.state.settings
+    if not mail.configured(settings):
+        return _redirect(f"/rounds/{round_.id}#invites")
+    outcome = invite_mail.resend_failed(
+        session, round_=round_, partnership=partnership, base_url=_base(request), sender=user,
+        settings=settings, catalogue=request.app.state.catalogue)
+    sent = sum(reason is None for reason in outcome.values())
+    failed = len(outcome) - sent
+    flash(request, f"Invitations sent to {sent} board member{'s' if sent != 1 else ''}."
+          + (f" {failed} failed again: see the reasons below." if failed else ""))
     return _redirect(f"/rounds/{round_.id}#invites")
 
 
@@ -254,6 +330,7 @@ def _reminders_page(request, session, round_, partnership, *, error=None, status
     waiting = service.not_finished(service.invites_of(session, round_, agencies))
     return render(request, "rounds/reminders.html", {
         "round": round_, "partnership": partnership, "waiting": waiting,
+        "failed": invite_mail.failed_reminders(waiting),
         "mail": mail.configured(request.app.state.settings), "is_open": is_open(round_),
         "error": error, "emails": ", ".join(r.respondent.email for r in waiting
                                             if r.respondent.email),
@@ -267,7 +344,8 @@ def reminders(round_id: int, request: Request, user: CurrentUser, session: Sessi
 
 
 @router.post("/rounds/{round_id}/reminders")
-def send_reminders(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+def send_reminders(round_id: int, request: Request, user: CurrentUser, session: SessionDep,
+                   only: Annotated[str, Form()] = ""):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     settings = request.app.state.settings
     if not mail.configured(settings):
@@ -276,14 +354,30 @@ def send_reminders(round_id: int, request: Request, user: CurrentUser, session: 
                                      "reminders. Copy the addresses into your own email.")
     agencies = partnership_service.agencies_of(session, partnership)
     waiting = service.not_finished(service.invites_of(session, round_, agencies))
-    try:
-        sent = service.remind(session, round_=round_, partnership=partnership, rows=waiting,
-                              reminded_by=user, settings=settings)
-    except mail.MailError as exc:
-        return _reminders_page(request, session, round_, partnership, error=str(exc),
-                               status_code=502)
+    if only == "failed":
+        waiting = invite_mail.failed_reminders(waiting)
+    outcome = invite_mail.remind(session, round_=round_, partnership=partnership, rows=waiting,
+                                 reminded_by=user, settings=settings)
+    sent = sum(reason is None for reason in outcome.values())
+    if sent < len(outcome):
+        return _reminders_page(request, session, round_, partnership, status_code=502, error=(
+            f"{len(outcome) - sent} of {len(outcome)} reminders were not sent: the reasons are "
+            "beside each name below"))
     flash(request, f"Reminders sent to {sent} board member{'s' if sent != 1 else ''}.")
     return _redirect(f"/rounds/{round_.id}")
+
+
+def _confirm_close(request, session, round_, partnership):
+    agencies = partnership_service.agencies_of(session, partnership)
+    _, total = rates_of(request, session, round_, agencies)
+    submitted = "withheld" if total.submitted is None else total.submitted
+    return confirm_page(request, Confirmation(
+        heading=f"Close {round_.title}?", caption=partnership.name,
+        body=[f"{submitted} of {total.invited} board members have submitted their answers."],
+        warning="When the round closes, its invite links stop working, nobody can change their "
+                "answers, and the results are final. This cannot be undone.",
+        action=f"/rounds/{round_.id}/close", button="Close the round",
+        cancel=f"/rounds/{round_.id}"))
 
 
 @router.get("/rounds/{round_id}/close")
@@ -291,15 +385,15 @@ def close_form(round_id: int, request: Request, user: CurrentUser, session: Sess
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     if round_.status == RoundStatus.closed:
         return _redirect(f"/rounds/{round_.id}")
-    agencies = partnership_service.agencies_of(session, partnership)
-    _, total = rates_of(request, session, round_, agencies)
-    return render(request, "rounds/close.html", {"round": round_, "partnership": partnership,
-                                                 "total": total})
+    return _confirm_close(request, session, round_, partnership)
 
 
 @router.post("/rounds/{round_id}/close")
-def close(round_id: int, request: Request, user: CurrentUser, session: SessionDep):
+def close(round_id: int, request: Request, user: CurrentUser, session: SessionDep,
+          confirm: Confirm = ""):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
+    if not confirmed(confirm) and round_.status != RoundStatus.closed:
+        return _confirm_close(request, session, round_, partnership)
     service.close_round(session, round_=round_, partnership=partnership, closed_by=user,
                         catalogue=request.app.state.catalogue,
                         min_threshold=request.app.state.settings.min_anonymity_threshold)
