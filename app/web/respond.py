@@ -5,7 +5,7 @@ response's resume code in a cookie, and only a browser presenting that code sees
 the response. Anyone else holding the link is sent to the page that asks for the code."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
@@ -15,6 +15,7 @@ from app.db import get_session
 from app.models import Agency, Level, Respondent, Sector
 from app.questionnaires import paging
 from app.questionnaires.paging import Page
+from app.questionnaires.schema import Item, Section
 from app.questionnaires.timing import estimated_minutes
 from app.services import responses
 from app.services import rounds as rounds_service
@@ -310,24 +311,35 @@ def autosave(token: str, request: Request, inv: OwnInvitationDep, session: Sessi
         }, status_code=status_code)
     return render(request, "respond/_autosave.html", {
         "errors": parsed.errors, "saved": saved.count, "saved_at": clock(saved.at),
-        "answer_saved": bool(parsed.values), "comment_saved": bool(parsed.comments),
+        # A radio sends its question's comment box too, usually empty: that is no comment saved.
+        "answer_saved": bool(parsed.values), "comment_saved": any(parsed.comments.values()),
+        "comment_removed": not parsed.values and not any(parsed.comments.values()),
         "inv": inv,
         "progress": responses.progress(answered | parsed.values.keys(), inv.questionnaire),
     }, status_code=status_code)
 
 
-def _answer_rows(inv: Invitation, token: str, answers: dict) -> list[tuple]:
-    """Every question by part, as the summary list shows it: (section, [(number, item,
-    answer label or None, comment, the address of its question)])."""
-    rows: dict[str, tuple] = {}
+class AnswerRow(NamedTuple):
+    """A question as "Check your answers" lists it."""
+
+    number: int  # within its part
+    item: Item
+    answer: str | None  # the chosen answer's label; None: not answered
+    comment: str | None
+    href: str  # its question, on its page
+
+
+def _answer_rows(inv: Invitation, token: str, answers: dict) -> list[tuple[Section, list]]:
+    """Every question, by part."""
+    rows: dict[str, tuple[Section, list[AnswerRow]]] = {}
     for page in paging.pages(inv.questionnaire):
         section_rows = rows.setdefault(page.section.id, (page.section, []))[1]
         for number, item in enumerate(page.items, start=page.first_number):
             answer = answers.get(item.id)
             option = item.scale.option(answer.value) if answer and answer.value else None
-            section_rows.append((number, item, option.label if option else None,
-                                 answer.comment if answer else None,
-                                 f"/r/{token}/{page.path}#q-{item.id}"))
+            section_rows.append(AnswerRow(number, item, option.label if option else None,
+                                          answer.comment if answer else None,
+                                          f"/r/{token}/{page.path}#q-{item.id}"))
     return list(rows.values())
 
 
@@ -336,9 +348,12 @@ def review(token: str, request: Request, inv: OwnInvitationDep, session: Session
     responses.require_editable(inv)
     answers = responses.answers_of(session, inv.respondent)
     sections = _answer_rows(inv, token, answers)
+    by_part = [(section, [row for row in rows if row.answer is None])
+               for section, rows in sections]
     return _page(request, "respond/review.html", inv, {
         "token": token, "sections": sections,
-        "gaps": [(section, row) for section, rows in sections for row in rows if row[2] is None],
+        "gaps": [(section, row) for section, rows in by_part for row in rows],
+        "gap_parts": [(section, len(rows), rows[0].href) for section, rows in by_part if rows],
         "last_page": paging.pages(inv.questionnaire)[-1],
         "progress": responses.progress(responses.answered(answers), inv.questionnaire),
     })
