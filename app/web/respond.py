@@ -88,6 +88,7 @@ def _page(request: Request, template: str, inv: Invitation, context: dict, *,
     may keep a copy of it."""
     settings = request.app.state.settings
     context = {"inv": inv, "resume_code": browser_code(request, inv),
+               "uk_time": responses.uk_time,
                "threshold": rounds_service.threshold_of(inv.round,
                                                         settings.min_anonymity_threshold),
                **context}
