@@ -254,7 +254,7 @@ def _find_page(inv: Invitation, section_id: str, number: str) -> tuple[tuple[Pag
     if found is None:
         section = inv.questionnaire.section(section_id)
         if section is None:
-            message = f"This questionnaire has no part called '{section_id}'."
+            message = f"This questionnaire has no part called '{section_id[:40]}'."
         else:
             message = (f"The part '{section.title}' has {len(paging.section_pages(section))} "
                        f"page(s), so there is no page '{number[:20]}'.")
