@@ -59,14 +59,15 @@ class Tally:
 
 
 async def _open(client: httpx.AsyncClient, token: str, section_id: str,
-                tally: "Tally") -> dict[str, str] | None:
+                tally: "Tally", started: bool) -> dict[str, str] | None:
     """The headers htmx sends from this respondent's page, or None when it would not open
     (counted as a failure: that respondent saves nothing)."""
     try:
-        # Start with the link, as a board member does: this client then holds it.
-        welcome = await client.get(f"/r/{token}/welcome")
-        await client.post(f"/r/{token}/start",
-                          headers={"X-CSRFToken": CSRF_META.search(welcome.text).group(1)})
+        if not started:
+            # Start with the link, as a board member does: this client then holds it.
+            welcome = await client.get(f"/r/{token}/welcome")
+            await client.post(f"/r/{token}/start",
+                              headers={"X-CSRFToken": CSRF_META.search(welcome.text).group(1)})
         page = await client.get(f"/r/{token}/s/{section_id}")
     except httpx.HTTPError as error:
         tally.statuses[f"page: {type(error).__name__}"] += 1
@@ -78,14 +79,19 @@ async def _open(client: httpx.AsyncClient, token: str, section_id: str,
 
 
 async def _respondents(url: str, tokens: list[str], items: list, seconds: float,
-                       tally: Tally) -> None:
+                       tally: Tally, jars: dict[str, httpx.Cookies]) -> None:
+    """Each respondent opens a page and saves answers until time is up. `jars` keeps each
+    link's cookies from one turn to the next: only the browser that started a link may use
+    it, so a later turn comes back as that browser."""
     limits = httpx.Limits(max_connections=1)
-    openers = [httpx.AsyncClient(base_url=url, timeout=TIMEOUT, limits=limits) for _ in tokens]
+    openers = [httpx.AsyncClient(base_url=url, timeout=TIMEOUT, limits=limits,
+                                 cookies=jars.get(t)) for t in tokens]
     try:
-        headers = await asyncio.gather(*(_open(c, t, items[0].section_id, tally)
+        headers = await asyncio.gather(*(_open(c, t, items[0].section_id, tally, t in jars)
                                          for c, t in zip(openers, tokens, strict=True)))
     finally:
         await asyncio.gather(*(c.aclose() for c in openers))
+    jars.update(zip(tokens, (opener.cookies for opener in openers), strict=True))
     # Fresh connections for the saves: the first to open its page may have waited longer
     # than the server keeps an idle connection, and a browser would simply reconnect.
     clients = [httpx.AsyncClient(base_url=url, timeout=TIMEOUT, limits=limits,
@@ -143,11 +149,12 @@ def run(backend: str, *, seconds: float, workers: int) -> list[dict]:
         with serve("app.main:create_app", env, workers) as (app_url, process), \
                 serve("bench.baseline_app:create_app", env, workers) as (base_url, _):
             # In turns, so that both see the same machine: it is shared, and its load moves.
+            jars: dict[str, httpx.Cookies] = {}
             for _ in range(TURNS):
                 asyncio.run(_respondents(app_url, tokens[:CONCURRENCY], items,
-                                         seconds / TURNS, maps))
+                                         seconds / TURNS, maps, jars))
                 asyncio.run(_baseline(base_url, CONCURRENCY, seconds / TURNS, base))
-            asyncio.run(_respondents(app_url, tokens, items, seconds, crowd))
+            asyncio.run(_respondents(app_url, tokens, items, seconds, crowd, jars))
             memory = peak_memory_mb(process.pid)
     for name, tally in (("MAPS", maps), ("baseline", base), (f"MAPS, {CROWD}", crowd)):
         if tally.failures:

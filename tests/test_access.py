@@ -46,6 +46,8 @@ ALLOWED = {
     ("POST", "/r/{token}/about"): EVERYONE,
     ("GET", "/r/{token}/s/{section_id}"): EVERYONE,
     ("POST", "/r/{token}/s/{section_id}"): EVERYONE,
+    ("GET", "/r/{token}/s/{section_id}/{number}"): EVERYONE,
+    ("POST", "/r/{token}/s/{section_id}/{number}"): EVERYONE,
     ("POST", "/r/{token}/answer"): EVERYONE,
     ("GET", "/r/{token}/review"): EVERYONE,
     ("POST", "/r/{token}/submit"): EVERYONE,
@@ -153,7 +155,7 @@ def build_org(session, core, prefix: str, org_name: str) -> tuple[Org, dict]:
     upload = make_upload(session, org, admin, title=f"{prefix} Secret Questionnaire")
     ids = {"organisation_id": org.id, "partnership_id": partnership.id, "agency_id": agency.id,
            "round_id": round_.id, "respondent_id": respondent.id, "user_id": coordinator.id,
-           "token": token, "section_id": core.sections[0].id, "action_id": action.id,
+           "token": token, "section_id": core.sections[0].id, "number": 1, "action_id": action.id,
            "account_id": leaver.id, "upload_id": upload.id}
     secrets = [org_name, partnership.name, second.name, agency.name, round_.title,
                respondent.name, respondent.email, admin.email, coordinator.email, other.email,

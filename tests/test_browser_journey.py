@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.models import Role
+from app.questionnaires.paging import pages
 from app.services.rounds import LOCAL
 from tests.factories import PASSWORD, make_organisation, make_user
 from tests.test_browser_respond import assert_accessible
@@ -73,9 +74,9 @@ def test_from_new_partnership_to_comparison(browser, live_server, session, core)
         page = board.new_page()
         page.goto(link)
         page.get_by_role("button", name="Start").click()
-        for section in core.sections:
-            assert page.locator("h1").inner_text().startswith(section.title)
-            for item in section.items:
+        for questions in pages(core):  # each part, on pages of at most twelve questions
+            assert page.locator("h1").inner_text().startswith(questions.section.title)
+            for item in questions.items:
                 options = item.scale.scored
                 choice = options[-1] if (n < 2) != item.reverse else options[0]
                 page.locator(f"input[name={item.id}][value='{choice.value}']").check()

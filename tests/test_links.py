@@ -217,7 +217,7 @@ def test_a_comment_typed_before_its_answer_is_kept(world, session, core):
                            data={f"comment__{item.id}": "Not sure yet"}, headers=HTMX)
     assert response.status_code == 200
     # "Saved" is said only for what the server stored; the comment is not an answer.
-    assert page(response).select_one(".maps-saved").get_text() == "Comment saved"
+    assert page(response).select_one(".maps-saved").get_text().startswith("Comment saved at ")
     assert "0 of" in response.text
     assert saved(session, world["respondent"]) == {item.id: (None, "Not sure yet")}
     html = page(member.get(f"/r/{token}/s/{item.section_id}"))
@@ -225,13 +225,16 @@ def test_a_comment_typed_before_its_answer_is_kept(world, session, core):
     assert html.select("input[type=radio][checked]") == []
     assert "0 of" in html.select_one("#progress-count").text
     review = page(member.get(f"/r/{token}/review"))
-    assert item.text in review.text  # still unanswered
+    row = " ".join(review.select(".govuk-summary-list__row")[0].get_text().split())
+    assert item.text in row and "Not answered" in row  # still unanswered, comment kept
+    assert "Your comment: Not sure yet" in row
     # Then the answer: both kept in the one row.
     value = item.scale.scored[-1].value
     response = member.post(f"/r/{token}/answer",
                            data={item.id: value, f"comment__{item.id}": "Not sure yet"},
                            headers=HTMX)
-    assert page(response).select_one(".maps-saved").get_text() == "Answer and comment saved"
+    assert page(response).select_one(".maps-saved").get_text().startswith(
+        "Answer and comment saved at ")
     assert saved(session, world["respondent"]) == {item.id: (value, "Not sure yet")}
 
 

@@ -15,7 +15,12 @@ def test_home_page_says_what_maps_is(client, session):
     page = BeautifulSoup(response.text, "html.parser")
     assert "partnership" in page.select_one("h1").text.lower()
     assert page.select_one("html")["lang"] == "en-GB"
-    assert "1 partnerships from 1" in " ".join(page.get_text().split())
+    text = " ".join(page.get_text().split())
+    # What it is and how to get in, with no figures about who uses the site (issue 16).
+    assert "personal link in your invitation" in text
+    assert page.select_one("a[href='/sign-in']").get_text(strip=True) == "Sign in"
+    assert not any(ch.isdigit() for ch in page.select_one("main").get_text())
+    assert "short" not in text.lower()
 
 
 def test_healthz_reports_app_and_database(client):

@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup
 from sqlmodel import Session, select
 
 from app.models import Agency, Answer, Respondent, RoundStatus
+from app.questionnaires.paging import page_of, pages
 from tests.conftest import start_response
 from tests.factories import make_invite, make_round
 
@@ -65,14 +66,19 @@ def test_whole_questionnaire_without_javascript(client, session, invited, core):
     confirm_about(client, session, token, respondent)
     location = client.get(f"/r/{token}").headers["location"]
     assert location == f"/r/{token}/s/{core.sections[0].id}"
-    for number, section in enumerate(core.sections):
-        form = page(client.get(f"/r/{token}/s/{section.id}"))
+    url = location
+    for questions in pages(core):
+        assert url == f"/r/{token}/{questions.path}"
+        form = page(client.get(url))
+        section = questions.section
         assert form.select_one("h1").get_text(strip=True).startswith(section.title)
-        assert f"part {number + 1} of {len(core.sections)}" in form.get_text()
-        data = {item.id: item.scale.scored[-1].value for item in section.items}
-        response = client.post(f"/r/{token}/s/{section.id}", data=data)
+        number = core.sections.index(section) + 1
+        assert f"part {number} of {len(core.sections)}" in form.get_text()
+        data = {item.id: item.scale.scored[-1].value for item in questions.items}
+        response = client.post(url, data=data)
         assert response.status_code == 303
-    assert response.headers["location"] == f"/r/{token}/review"
+        url = response.headers["location"]
+    assert url == f"/r/{token}/review"
     saved = answers(session, respondent)
     assert saved == {item.id: item.scale.scored[-1].value for item in core.items}
     review = page(client.get(f"/r/{token}/review"))
@@ -87,8 +93,8 @@ def test_whole_questionnaire_without_javascript(client, session, invited, core):
 def test_each_question_is_a_labelled_radio_group(client, session, invited, core):
     respondent, token = invited
     confirm_about(client, session, token, respondent)
-    section = core.sections[2]
-    html = page(client.get(f"/r/{token}/s/{section.id}"))
+    section = pages(core)[2]
+    html = page(client.get(f"/r/{token}/{section.path}"))
     fieldsets = html.select("form fieldset")
     assert len(fieldsets) == len(section.items)
     for fieldset, item in zip(fieldsets, section.items, strict=True):
@@ -158,12 +164,12 @@ def test_review_lists_unanswered_questions_with_links(client, session, invited, 
     respondent, token = invited
     confirm_about(client, session, token, respondent)
     answered = core.items[:-3]
-    for section in core.sections:
-        data = {i.id: "dk" for i in section.items if i in answered}
-        client.post(f"/r/{token}/s/{section.id}", data=data)
+    for questions in pages(core):
+        data = {i.id: "dk" for i in questions.items if i in answered}
+        client.post(f"/r/{token}/{questions.path}", data=data)
     review = page(client.get(f"/r/{token}/review"))
     links = [a["href"] for a in review.select("main li a")]
-    assert links == [f"/r/{token}/s/{i.section_id}#{i.id}" for i in core.items[-3:]]
+    assert links == [f"/r/{token}/{page_of(core, i.id).path}#q-{i.id}" for i in core.items[-3:]]
 
 
 def test_unknown_link(client):

@@ -14,12 +14,29 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from app.models import Agency, Answer, AssessmentRound, Respondent, RoundStatus, utcnow
+from app.models import (
+    Agency,
+    Answer,
+    AssessmentRound,
+    Organisation,
+    Partnership,
+    PartnershipCoordinator,
+    Respondent,
+    RoundStatus,
+    User,
+    utcnow,
+)
 from app.questionnaires.schema import Questionnaire
 
 MAX_COMMENT = 4000
 COMMENT_PREFIX = "comment__"
 CSRF_FIELD = "csrftoken"  # every form's token (app/web/csrf.py), not an answer
+UK = ZoneInfo("Europe/London")  # board members read times as UK clock time
+
+
+def uk_time(moment: datetime) -> datetime:
+    """A stored time on the UK clock (SQLite returns stored times without their UTC zone)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UK)
 
 
 def hash_token(token: str) -> str:
@@ -143,9 +160,6 @@ def claim(session: Session, respondent: Respondent) -> str:
     return code
 
 
-LONDON = ZoneInfo("Europe/London")  # as app.services.rounds.LOCAL, which imports this module
-
-
 def is_open(round_: AssessmentRound, now: datetime | None = None) -> bool:
     now = now or datetime.now(UTC)
     return round_.status == RoundStatus.open and round_.opens_at <= now < round_.closes_at
@@ -153,7 +167,7 @@ def is_open(round_: AssessmentRound, now: datetime | None = None) -> bool:
 
 def require_editable(invitation: Invitation) -> None:
     if not is_open(invitation.round):
-        closes = invitation.round.closing_date.astimezone(LONDON).strftime("%-d %B %Y")
+        closes = uk_time(invitation.round.closing_date).strftime("%-d %B %Y")
         raise ResponseError(409, "This assessment round is closed",
                             f"The round closed on {closes}, so answers can no longer be "
                             "changed. Answers you saved before it closed are kept.")
@@ -170,10 +184,11 @@ class ParsedAnswers:
     errors: dict[str, str]  # item id (or field) -> what was wrong
 
 
-def parse_answer_form(form: Mapping[str, str], questionnaire: Questionnaire,
-                      section_id: str | None = None) -> ParsedAnswers:
+def parse_answer_form(form: Mapping[str, str], questionnaire: Questionnaire, *,
+                      only: Collection[str] | None = None) -> ParsedAnswers:
     """Read item answers and comments from a posted form, checking each against the round's
-    questionnaire version. Unknown fields that look like answers are errors, not ignored."""
+    questionnaire version (and, given `only`, the item ids of the page that posted it).
+    Unknown fields that look like answers are errors, not ignored."""
     parsed = ParsedAnswers({}, {}, {})
     for name, raw in form.items():
         if name.startswith("_") or name == CSRF_FIELD:
@@ -181,7 +196,7 @@ def parse_answer_form(form: Mapping[str, str], questionnaire: Questionnaire,
         is_comment = name.startswith(COMMENT_PREFIX)
         item_id = name.removeprefix(COMMENT_PREFIX)
         item = questionnaire.item(item_id)
-        if item is None or (section_id and item.section_id != section_id):
+        if item is None or (only is not None and item_id not in only):
             parsed.errors[item_id] = (f"'{item_id}' is not a question on this page of "
                                       f"{questionnaire.title} (version {questionnaire.version}).")
             continue
@@ -209,7 +224,13 @@ def parse_answer_form(form: Mapping[str, str], questionnaire: Questionnaire,
     return parsed
 
 
-def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers) -> int:
+@dataclass(frozen=True)
+class Saved:
+    count: int  # answers and comments stored
+    at: datetime  # their time of saving, as stored
+
+
+def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers) -> Saved:
     """Insert or update each answer in one statement per item, so two tabs saving at once
     leave exactly one row per item (the last write wins), and commit. A comment sent on its
     own is kept in the item's row, with no answer until one is chosen."""
@@ -231,7 +252,7 @@ def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers
         respondent.started_at = now
         session.add(respondent)
     session.commit()
-    return saved
+    return Saved(saved, now)
 
 
 @cache
@@ -258,6 +279,11 @@ def answers_of(session: Session, respondent: Respondent) -> dict[str, Answer]:
 def answered(answers: Mapping[str, Answer]) -> set[str]:
     """The items that have an answer (a comment alone is not one)."""
     return {item_id for item_id, a in answers.items() if a.value is not None}
+
+
+def last_saved(answers: Mapping[str, Answer]) -> datetime | None:
+    """When the respondent last saved an answer or a comment."""
+    return max((a.updated_at for a in answers.values()), default=None)
 
 
 @dataclass(frozen=True)
@@ -295,6 +321,29 @@ def confirm_about(session: Session, invitation: Invitation, agency_id: str | Non
         session.add(invitation.respondent)
         session.commit()
     return errors
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks the board to answer: the partnership, its organisation, its coordinators."""
+
+    partnership: str
+    organisation: str
+    coordinators: tuple[str, ...]
+
+
+def who_is_asking(session: Session, *, round_: AssessmentRound) -> Asker:
+    partnership, organisation = session.exec(
+        select(Partnership.name, Organisation.name)
+        .join(Organisation, Organisation.id == Partnership.organisation_id)
+        .where(Partnership.id == round_.partnership_id)).one()
+    coordinators = session.exec(
+        select(User.name, User.email)
+        .join(PartnershipCoordinator, PartnershipCoordinator.user_id == User.id)
+        .where(PartnershipCoordinator.partnership_id == round_.partnership_id,
+               col(User.removed_at).is_(None))
+        .order_by(User.name, User.email)).all()
+    return Asker(partnership, organisation, tuple(name or email for name, email in coordinators))
 
 
 def submit(session: Session, respondent: Respondent) -> None:

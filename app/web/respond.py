@@ -5,7 +5,7 @@ response's resume code in a cookie, and only a browser presenting that code sees
 the response. Anyone else holding the link is sent to the page that asks for the code."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
@@ -13,6 +13,10 @@ from sqlmodel import Session, select
 
 from app.db import get_session
 from app.models import Agency, Level, Respondent, Sector
+from app.questionnaires import paging
+from app.questionnaires.paging import Page
+from app.questionnaires.schema import Item, Section
+from app.questionnaires.timing import estimated_minutes
 from app.services import responses
 from app.services import rounds as rounds_service
 from app.services.responses import Invitation, ResponseError
@@ -84,6 +88,7 @@ def _page(request: Request, template: str, inv: Invitation, context: dict, *,
     may keep a copy of it."""
     settings = request.app.state.settings
     context = {"inv": inv, "resume_code": browser_code(request, inv),
+               "uk_time": responses.uk_time,
                "threshold": rounds_service.threshold_of(inv.round,
                                                         settings.min_anonymity_threshold),
                **context}
@@ -112,15 +117,15 @@ def start(token: str, request: Request, inv: InvitationDep, session: SessionDep,
     if inv.respondent.agency_id is None or inv.respondent.level is None:
         return _redirect(f"/r/{token}/about{flag}")
     answered = responses.answered(responses.answers_of(session, inv.respondent))
-    first_gap = next((s for s in inv.questionnaire.sections
-                      if any(i.id not in answered for i in s.items)), None)
+    first_gap = next((p for p in paging.pages(inv.questionnaire)
+                      if any(i.id not in answered for i in p.items)), None)
     if first_gap is None:
         return _redirect(f"/r/{token}/review")
-    return _redirect(f"/r/{token}/s/{first_gap.id}{flag}")
+    return _redirect(f"/r/{token}/{first_gap.path}{flag}")
 
 
 @router.get("/welcome")
-def welcome(token: str, request: Request, inv: InvitationDep):
+def welcome(token: str, request: Request, inv: InvitationDep, session: SessionDep):
     """What the questionnaire is and who sees what, before the link is claimed. A plain
     GET changes nothing, so a mail scanner opening the link claims nothing."""
     if browser_code(request, inv) is not None:
@@ -128,7 +133,12 @@ def welcome(token: str, request: Request, inv: InvitationDep):
     if inv.respondent.claimed_at is not None:
         return _redirect(f"/r/{token}/resume")
     responses.require_editable(inv)
-    return _page(request, "respond/welcome.html", inv, {"token": token})
+    return _page(request, "respond/welcome.html", inv, {
+        "token": token, "asker": responses.who_is_asking(session, round_=inv.round),
+        "minutes": estimated_minutes(inv.questionnaire),
+        "questions": len(inv.questionnaire.items), "parts": len(inv.questionnaire.sections),
+        "closes": responses.uk_time(inv.round.closing_date),
+    })
 
 
 def _keep_code(response, request: Request, inv: Invitation, code: str):
@@ -205,55 +215,81 @@ def save_about(token: str, request: Request, inv: OwnInvitationDep, session: Ses
     return _redirect(f"/r/{token}")
 
 
-def _section_page(request, session, inv, token, section, *, posted=None, errors=None,
-                  status_code=200, started=False):
+def clock(moment: datetime) -> str:
+    """A time as the save status says it, on the UK clock: 14:32."""
+    return f"{responses.uk_time(moment):%H:%M}"
+
+
+def last_saved(moment: datetime | None) -> str:
+    """What a page says of the last save when it opens: with the day, if it was not today."""
+    if moment is None:
+        return ""
+    day = responses.uk_time(moment).date()
+    on = "" if day == datetime.now(responses.UK).date() else f" on {day:%-d %B}"
+    return f"Last saved at {clock(moment)}{on}"
+
+
+def _section_page(request, session, inv, token, found: tuple[tuple[Page, ...], int], *,
+                  posted=None, errors=None, status_code=200, started=False):
+    pages, index = found
+    page = pages[index]
     answers = responses.answers_of(session, inv.respondent)
     sections = inv.questionnaire.sections
-    index = sections.index(section)
     return _page(request, "respond/section.html", inv, {
-        "token": token, "section": section, "answers": answers,
+        "token": token, "page": page, "section": page.section, "answers": answers,
         "posted": posted or {}, "errors": errors or {},
-        "number": index + 1, "count": len(sections),
-        "previous": sections[index - 1] if index else None,
+        "number": sections.index(page.section) + 1, "count": len(sections),
+        "previous": pages[index - 1] if index else None,
         "progress": responses.progress(responses.answered(answers), inv.questionnaire),
+        "last_saved": last_saved(responses.last_saved(answers)),
         "started": started,
     }, status_code=status_code)
 
 
-def _section(inv: Invitation, section_id: str):
-    section = inv.questionnaire.section(section_id)
-    if section is None:
-        raise ResponseError(404, "Page not found",
-                            f"This questionnaire has no section called '{section_id}'.")
-    return section
+def _find_page(inv: Invitation, section_id: str, number: str) -> tuple[tuple[Page, ...], int]:
+    """The questionnaire's pages and the index of the one asked for."""
+    pages = paging.pages(inv.questionnaire)
+    found = next((i for i, p in enumerate(pages)
+                  if p.section.id == section_id and str(p.number) == number), None)
+    if found is None:
+        section = inv.questionnaire.section(section_id)
+        if section is None:
+            message = f"This questionnaire has no part called '{section_id[:40]}'."
+        else:
+            message = (f"The part '{section.title}' has {len(paging.section_pages(section))} "
+                       f"page(s), so there is no page '{number[:20]}'.")
+        raise ResponseError(404, "Page not found", message)
+    return pages, found
 
 
+# A section's first page keeps the section's address; later pages add their number.
 @router.get("/s/{section_id}")
+@router.get("/s/{section_id}/{number}")
 def section(token: str, section_id: str, request: Request, inv: OwnInvitationDep,
-            session: SessionDep, started: str = ""):
+            session: SessionDep, number: str = "1", started: str = ""):
     responses.require_editable(inv)
-    return _section_page(request, session, inv, token, _section(inv, section_id),
+    return _section_page(request, session, inv, token, _find_page(inv, section_id, number),
                          started=bool(started))
 
 
 @router.post("/s/{section_id}")
+@router.post("/s/{section_id}/{number}")
 def save_section(token: str, section_id: str, request: Request, inv: OwnInvitationDep,
-                 session: SessionDep, form: AnswersForm):
+                 session: SessionDep, form: AnswersForm, number: str = "1"):
     """The page's form without JavaScript: save what was chosen, then go on."""
     responses.require_editable(inv)
-    current = _section(inv, section_id)
-    parsed = responses.parse_answer_form(form, inv.questionnaire, section_id)
+    pages, index = found = _find_page(inv, section_id, number)
+    parsed = responses.parse_answer_form(form, inv.questionnaire,
+                                         only={i.id for i in pages[index].items})
     # Good answers are saved even when others on the page were wrong, so nothing is lost.
     responses.save_answers(session, inv.respondent, parsed)
     if parsed.errors:
-        return _section_page(request, session, inv, token, current, posted=dict(form),
+        return _section_page(request, session, inv, token, found, posted=dict(form),
                              errors=parsed.errors, status_code=400)
-    sections = inv.questionnaire.sections
-    index = sections.index(current)
     if form.get("_action") == "back" and index:
-        return _redirect(f"/r/{token}/s/{sections[index - 1].id}")
-    if index + 1 < len(sections):
-        return _redirect(f"/r/{token}/s/{sections[index + 1].id}")
+        return _redirect(f"/r/{token}/{pages[index - 1].path}")
+    if index + 1 < len(pages):
+        return _redirect(f"/r/{token}/{pages[index + 1].path}")
     return _redirect(f"/r/{token}/review")
 
 
@@ -272,26 +308,55 @@ def autosave(token: str, request: Request, inv: OwnInvitationDep, session: Sessi
     if not is_htmx(request):
         return render(request, "error.html", {
             "heading": "Answer saved" if not parsed.errors else "Your answer could not be saved",
-            "message": " ".join(parsed.errors.values()) or f"{saved} answer(s) saved.",
+            "message": " ".join(parsed.errors.values()) or f"{saved.count} answer(s) saved.",
         }, status_code=status_code)
     return render(request, "respond/_autosave.html", {
-        "errors": parsed.errors, "saved": saved,
-        "answer_saved": bool(parsed.values), "comment_saved": bool(parsed.comments),
+        "errors": parsed.errors, "saved": saved.count, "saved_at": clock(saved.at),
+        # A radio sends its question's comment box too, usually empty: that is no comment saved.
+        "answer_saved": bool(parsed.values), "comment_saved": any(parsed.comments.values()),
+        "comment_removed": not parsed.values and not any(parsed.comments.values()),
         "inv": inv,
         "progress": responses.progress(answered | parsed.values.keys(), inv.questionnaire),
     }, status_code=status_code)
+
+
+class AnswerRow(NamedTuple):
+    """A question as "Check your answers" lists it."""
+
+    number: int  # within its part
+    item: Item
+    answer: str | None  # the chosen answer's label; None: not answered
+    comment: str | None
+    href: str  # its question, on its page
+
+
+def _answer_rows(inv: Invitation, token: str, answers: dict) -> list[tuple[Section, list]]:
+    """Every question, by part."""
+    rows: dict[str, tuple[Section, list[AnswerRow]]] = {}
+    for page in paging.pages(inv.questionnaire):
+        section_rows = rows.setdefault(page.section.id, (page.section, []))[1]
+        for number, item in enumerate(page.items, start=page.first_number):
+            answer = answers.get(item.id)
+            option = item.scale.option(answer.value) if answer and answer.value else None
+            section_rows.append(AnswerRow(number, item, option.label if option else None,
+                                          answer.comment if answer else None,
+                                          f"/r/{token}/{page.path}#q-{item.id}"))
+    return list(rows.values())
 
 
 @router.get("/review")
 def review(token: str, request: Request, inv: OwnInvitationDep, session: SessionDep):
     responses.require_editable(inv)
     answers = responses.answers_of(session, inv.respondent)
-    answered = responses.answered(answers)
-    gaps = [(s, [i for i in s.items if i.id not in answered])
-            for s in inv.questionnaire.sections]
+    sections = _answer_rows(inv, token, answers)
+    by_part = [(section, [row for row in rows if row.answer is None])
+               for section, rows in sections]
     return _page(request, "respond/review.html", inv, {
-        "token": token, "gaps": [(s, items) for s, items in gaps if items],
-        "progress": responses.progress(answered, inv.questionnaire),
+        "token": token, "sections": sections,
+        "gaps": [(section, row) for section, rows in by_part for row in rows],
+        "gap_parts": [(section, len(rows), rows[0].href) for section, rows in by_part if rows],
+        "last_page": paging.pages(inv.questionnaire)[-1],
+        "progress": responses.progress(responses.answered(answers), inv.questionnaire),
     })
 
 
