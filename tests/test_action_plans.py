@@ -217,8 +217,19 @@ def test_adds_and_removes_with_htmx_and_says_where_focus_goes(coordinator_client
     third = session.exec(select(ActionItem).where(ActionItem.strategy_id == strategy.id)).one()
     assert added["href"] == f"#action-{third.id}"
 
-    # Removing the middle action: focus to the one now in its place, and it is said.
+    # Moving: said, and focus stays on the button used, or goes to the action's Change link
+    # when the move took that button away (at the top).
     url = f"/rounds/{round_.id}/plan/actions"
+    html = page(coordinator_client.post(f"{url}/{second}/move", data={"direction": "up"},
+                                        headers=htmx))
+    assert html.select_one("[data-announce]")["data-announce"] == "Action moved up: now action 1."
+    assert html.select_one("[data-focus]")["id"] == f"action-{second}-change"
+    html = page(coordinator_client.post(f"{url}/{second}/move", data={"direction": "down"},
+                                        headers=htmx))
+    assert "now action 2." in html.select_one("[data-announce]")["data-announce"]
+    assert not html.select("[data-focus]") and html.select_one(f"#action-{second}-down")
+
+    # Removing the middle action: focus to the one now in its place, and it is said.
     html = page(coordinator_client.post(f"{url}/{second}/remove", headers=htmx))
     assert html.select_one("[data-announce]")["data-announce"] == "Action 2 removed."
     assert html.select_one("[data-focus]")["id"] == f"action-{third.id}-change"

@@ -227,7 +227,7 @@ def focused(page) -> str:
 
 
 def test_action_plan_focus_after_each_swap(browser, live_server, session):
-    """Add to plan, open, error, save, add, remove: each an htmx swap with no page load, focus
+    """Add to plan, open, error, save, add, move, remove: each an htmx swap with no page load, focus
     where docs/frontend.md says, the result read out by the one live region, and the page
     still clean at every width."""
     coordinator, _, _, closed = demo_world(session)
@@ -244,6 +244,7 @@ def test_action_plan_focus_after_each_swap(browser, live_server, session):
     page.locator(f"#rec-{strategy}-planned").wait_for()
     announced(page, "Added to the plan as action 1.")
     assert focused(page) == f"rec-{strategy}-planned"
+    found += problems_on(page, "action plan, a recommendation added")
     item = page.locator("#plan-rows > tr").first.get_attribute("id")  # "action-7"
 
     page.locator(f"#{item}-change").click()
@@ -278,6 +279,13 @@ def test_action_plan_focus_after_each_swap(browser, live_server, session):
     announced(page, "Your action has been added to the plan as action 2.")
     assert focused(page) == "add-own-button"
     second = page.locator("#plan-rows > tr").nth(1).get_attribute("id")
+
+    page.locator(f"#{second}-up").click()
+    announced(page, "Action moved up: now action 1.")
+    assert focused(page) == f"{second}-change"  # its Move up button is gone
+    page.locator(f"#{second}-down").click()
+    announced(page, "Action moved down: now action 2.")
+    assert focused(page) == f"{second}-change"  # at the bottom: Move down is gone too
 
     page.locator(f"#{item}-remove").click()
     page.locator(f"#{item}").wait_for(state="detached")

@@ -181,9 +181,19 @@ def move_action(round_id: int, action_id: int, request: Request, user: CurrentUs
                 session: SessionDep, form: Annotated[MoveForm, Form()]):
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     item = require_action(session, round_, action_id)
+    up = form.direction == "up"
     if form.direction in ("up", "down"):
-        service.move(session, item=item, round_=round_, partnership=partnership,
-                     up=form.direction == "up", moved_by=user)
+        service.move(session, item=item, round_=round_, partnership=partnership, up=up,
+                     moved_by=user)
+    if is_htmx(request):
+        items = service.items_of(session, round_=round_)
+        number = _number_of(items, item)
+        # Focus stays on the button used (its id comes back) unless the move took it away,
+        # at the top or the bottom: then the action's Change link.
+        gone = (up and number == 1) or (not up and number == len(items))
+        return _plan_page(request, session, user, round_, partnership,
+                          announce=f"Action moved {'up' if up else 'down'}: now action {number}.",
+                          focus_row=item.id if gone else None)
     return _redirect(f"/rounds/{round_.id}/plan#action-{item.id}")
 
 
@@ -200,7 +210,7 @@ def remove_action(round_id: int, action_id: int, request: Request, user: Current
         rest = [other for other in items if other.id != item.id]
         neighbour = rest[min(number, len(rest)) - 1] if rest else None
         return _plan_page(request, session, user, round_, partnership,
-                          removed=f"Action {number} removed.",
+                          announce=f"Action {number} removed.",
                           focus_row=neighbour.id if neighbour else None,
                           focus_heading=neighbour is None)
     flash(request, "The action has been removed from the plan.")
