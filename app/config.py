@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     password_link_hours: int = Field(default=24, ge=1, description="Reset links expire")
     session_hours: int = Field(default=8, ge=1, description="How long a sign-in lasts")
     max_request_bytes: int = Field(default=5_000_000, ge=10_000, description="Largest request")
+    # Who hears about accessibility problems, on the accessibility statement (/accessibility).
+    accessibility_contact: str | None = Field(
+        default=None, description="Email address for reporting accessibility problems")
     api_docs: bool = Field(default=False, description="Serve /api/docs to signed-in users")
     questionnaire_dirs_value: str = Field(
         default="", alias="MAPS_QUESTIONNAIRE_DIRS",

@@ -32,6 +32,7 @@ OVERSEERS = {"org_admin", "coordinator"}
 ALLOWED = {
     ("GET", "/"): EVERYONE,
     ("GET", "/healthz"): EVERYONE,
+    ("GET", "/accessibility"): EVERYONE,
     ("GET", "/sign-in"): EVERYONE,
     ("POST", "/sign-in"): EVERYONE,
     ("POST", "/sign-out"): EVERYONE,
@@ -96,6 +97,7 @@ ALLOWED = {
     ("GET", "/rounds/{round_id}/plan"): OVERSEERS,
     ("POST", "/rounds/{round_id}/plan/recommended"): COORDINATOR,
     ("POST", "/rounds/{round_id}/plan/actions"): COORDINATOR,
+    ("GET", "/rounds/{round_id}/plan/actions/{action_id}"): COORDINATOR,
     ("POST", "/rounds/{round_id}/plan/actions/{action_id}"): COORDINATOR,
     ("POST", "/rounds/{round_id}/plan/actions/{action_id}/move"): COORDINATOR,
     ("POST", "/rounds/{round_id}/plan/actions/{action_id}/remove"): COORDINATOR,

@@ -126,16 +126,30 @@ def test_edits_an_action_without_javascript(coordinator_client, session, world):
     response = coordinator_client.post(f"/rounds/{round_.id}/plan/actions/{action_id}",
                                        data=edit_form(owner=str(agency.id)))
     assert response.status_code == 303
-    assert response.headers["location"] == f"/rounds/{round_.id}/plan#action-{action_id}"
+    # Back to the plan, its row saying so (no JavaScript: no live region, no focus to move).
+    location = response.headers["location"]
+    assert location == f"/rounds/{round_.id}/plan?saved={action_id}#action-{action_id}"
     session.expire_all()
     item = session.get(ActionItem, action_id)
     assert (item.text, item.owner_agency_id, item.lead, item.target_date, item.success_measure,
             item.status) == ("Agree a joint budget", agency.id, "Sam Lead", date(2027, 3, 31),
                              "A signed budget", "in_progress")
-    html = page(coordinator_client.get(f"/rounds/{round_.id}/plan"))
-    block = html.select_one(f"#action-{action_id}")
+    row = page(coordinator_client.get(location)).select_one(f"tr#action-{action_id}")
+    cells = [td.get_text(" ", strip=True) for td in row.select("td")]
+    assert cells[:5] == ["Agree a joint budget Success measure: A signed budget", agency.name,
+                         "Sam Lead", "31 March 2027", "In progress"]
+    assert row.select_one(f"#action-{action_id}-saved").text == "Action 1 saved."
+    # The row's Change link opens its form in place: the page with that row open.
+    change = row.select_one(f"a#action-{action_id}-change")["href"]
+    assert change == f"/rounds/{round_.id}/plan?edit={action_id}#action-{action_id}"
+    block = page(coordinator_client.get(change)).select_one(f"#action-{action_id}")
     assert block.select_one(f"#action-{action_id}-text").text == "Agree a joint budget"
     assert block.select_one("option[selected]").text == agency.name
+    # Only that row: the others stay closed, and a stale or malformed id opens none.
+    for query in ("?edit=999999", "?edit=banana", "?saved=x"):
+        response = coordinator_client.get(f"/rounds/{round_.id}/plan{query}")
+        assert response.status_code == 200
+        assert not page(response).select(f"form[action$='/actions/{action_id}']")
 
 
 def test_edits_an_action_with_htmx_and_gets_only_its_block(coordinator_client, session, world):
@@ -147,10 +161,28 @@ def test_edits_an_action_with_htmx_and_gets_only_its_block(coordinator_client, s
     assert "HX-Request" in response.headers["Vary"]
     html = page(response)
     assert "<html" not in response.text
-    assert [d["id"] for d in html.select("div.maps-action")] == [f"action-{action_id}"]
-    assert html.select_one("[role=status]").text.strip() == "Action 1 saved."
+    # The saved row, read-only again, saying so beside itself and through the live region
+    # (data-announce), with focus for its Change link (docs/frontend.md).
+    assert [tr["id"] for tr in html.select("tr")] == [f"action-{action_id}"]
+    assert not html.select("[role=status]")
+    saved = html.select_one(f"#action-{action_id}-saved")
+    assert saved.text == saved["data-announce"] == "Action 1 saved."
+    assert html.select_one("[data-focus]")["id"] == f"action-{action_id}-change"
     session.expire_all()
     assert session.get(ActionItem, action_id).text == "Agree a joint budget"
+
+    # Opening the row for editing, and cancelling, swap the row alone.
+    row_url = f"/rounds/{round_.id}/plan/actions/{action_id}"
+    opened = page(coordinator_client.get(f"{row_url}?edit=1", headers={"HX-Request": "true"}))
+    assert opened.select_one("[data-focus]")["id"] == f"action-{action_id}-text"
+    assert opened.select_one(f"form[hx-post='{row_url}']")
+    closed = page(coordinator_client.get(row_url, headers={"HX-Request": "true"}))
+    assert closed.select_one("[data-focus]")["id"] == f"action-{action_id}-change"
+    assert not closed.select("[data-announce]")
+    # Without htmx those addresses lead to the page (with the row open).
+    response = coordinator_client.get(f"{row_url}?edit=1")
+    assert response.headers["location"] == (f"/rounds/{round_.id}/plan?edit={action_id}"
+                                            f"#action-{action_id}")
 
     response = coordinator_client.post(f"/rounds/{round_.id}/plan/actions/{action_id}",
                                        data=edit_form(text="", lead="Kept lead"),
@@ -160,6 +192,55 @@ def test_edits_an_action_with_htmx_and_gets_only_its_block(coordinator_client, s
     assert "<html" not in response.text
     assert html.select_one(f".govuk-error-summary a[href='#action-{action_id}-text']")
     assert html.select_one(f"#action-{action_id}-lead")["value"] == "Kept lead"
+    assert html.select_one(f"#action-{action_id}-text-error")
+    assert not html.select("[data-focus]")  # maps.js focuses the error summary
+
+
+def test_adds_and_removes_with_htmx_and_says_where_focus_goes(coordinator_client, session,
+                                                               world, core):
+    round_ = world[2]
+    answer_weakly(session, round_, core)
+    close(session, round_)
+    first, second = (add_own(coordinator_client, round_, text) for text in "AB")
+    htmx = {"HX-Request": "true"}
+    strategy = action_plans.recommendations_for(
+        session, round_=round_, catalogue=coordinator_client.app.state.catalogue)[0].strategy
+    response = coordinator_client.post(f"/rounds/{round_.id}/plan/recommended",
+                                       data={"strategy": strategy.id}, headers=htmx)
+    assert response.status_code == 200
+    html = page(response)
+    assert "<html" not in response.text and html.select_one("#plan-body")
+    assert len(html.select("#plan-rows > tr")) == 3
+    added = html.select_one("[data-focus]")
+    assert added["id"] == f"rec-{strategy.id}-planned"
+    assert added["data-announce"] == "Added to the plan as action 3."
+    third = session.exec(select(ActionItem).where(ActionItem.strategy_id == strategy.id)).one()
+    assert added["href"] == f"#action-{third.id}"
+
+    # Moving: said, and focus stays on the button used, or goes to the action's Change link
+    # when the move took that button away (at the top).
+    url = f"/rounds/{round_.id}/plan/actions"
+    html = page(coordinator_client.post(f"{url}/{second}/move", data={"direction": "up"},
+                                        headers=htmx))
+    assert html.select_one("[data-announce]")["data-announce"] == "Action moved up: now action 1."
+    assert html.select_one("[data-focus]")["id"] == f"action-{second}-change"
+    html = page(coordinator_client.post(f"{url}/{second}/move", data={"direction": "down"},
+                                        headers=htmx))
+    assert "now action 2." in html.select_one("[data-announce]")["data-announce"]
+    assert not html.select("[data-focus]") and html.select_one(f"#action-{second}-down")
+
+    # Removing the middle action: focus to the one now in its place, and it is said.
+    html = page(coordinator_client.post(f"{url}/{second}/remove", headers=htmx))
+    assert html.select_one("[data-announce]")["data-announce"] == "Action 2 removed."
+    assert html.select_one("[data-focus]")["id"] == f"action-{third.id}-change"
+    # The last: to the one before. The only one left: to the heading.
+    html = page(coordinator_client.post(f"{url}/{third.id}/remove", headers=htmx))
+    assert html.select_one("[data-focus]")["id"] == f"action-{first}-change"
+    html = page(coordinator_client.post(f"{url}/{first}/remove", headers=htmx))
+    assert html.select_one("[data-focus]")["id"] == "plan"
+    assert "No actions yet." in html.text
+    # The recommendation can be added again, its button back.
+    assert html.select_one(f"#rec-{strategy.id}-add")
 
 
 @pytest.mark.parametrize(("field", "changes"), [
@@ -227,7 +308,7 @@ def test_moves_actions_up_and_down_and_removes_one(coordinator_client, session, 
     assert response.status_code == 303
     assert order() == ["C", "B"]
     html = page(coordinator_client.get(f"/rounds/{round_.id}/plan"))
-    assert [h.text.split()[1] for h in html.select(".maps-action h3")] == ["1", "2"]
+    assert [th.text for th in html.select("#plan-rows th[scope=row]")] == ["1", "2"]
     assert coordinator_client.post(f"{url}/{first}/remove").status_code == 404
 
 

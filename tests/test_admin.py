@@ -168,3 +168,91 @@ def test_audit_log_pages(client, session):
     last = page(client.get("/audit?page=2"))
     assert len(last.select("main tbody tr")) == 5 + 1  # and the sign-in
     assert client.get("/audit?page=0").status_code == 422
+
+
+def test_audit_log_filters_times_and_words(client, session):
+    """Filters by who, what, partnership and UK dates (a GET form, no JavaScript), paging that
+    keeps them, times in UK time, the organisation, and details in words, not JSON."""
+    from datetime import UTC, datetime
+
+
+    org = make_organisation(session, name="Westshire Council")
+    alpha = make_partnership(session, org, name="Alpha Partnership")
+    beta = make_partnership(session, org, name="Beta Partnership")
+    admin = make_user(session, org, role=Role.org_admin)
+    coord = make_user(session, org, coordinates=[alpha])
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London (BST); 1 December is GMT.
+    events = [(datetime(2025, 6, 30, 23, 30, tzinfo=UTC), "agency_added", alpha, coord,
+               {"agency": "Alpha Police", "sector": "police"}),
+              (datetime(2025, 12, 1, 14, 5, tzinfo=UTC), "partnership_edited", beta, admin,
+               {"name": {"from": "Beta", "to": "Beta Partnership"}}),
+              (datetime(2025, 12, 2, 9, 0, tzinfo=UTC), "user_created", None, admin,
+               {"email": "new@example.org", "role": "coordinator"})]
+    for at, action, partnership, user, detail in events:
+        session.add(AuditEvent(at=at, action=action, user_id=user.id, organisation_id=org.id,
+                               partnership_id=partnership.id if partnership else None,
+                               detail=detail))
+    session.commit()
+    sign_in(client, admin)
+
+    def rows(query=""):
+        response = client.get(f"/audit{query}")
+        assert response.status_code == 200, response.text
+        html = page(response)
+        assert html.select_one(".maps-table-region[role=region][tabindex='0'] table") or \
+            not html.select("main table")
+        return [[td.get_text(" ", strip=True) for td in tr.select("td")]
+                for tr in html.select("main tbody tr")]
+
+    everything = rows()
+    assert everything[-3:] == [
+        ["2 December 2025, 09:00", admin.email, "Account created", "Westshire Council", "–",
+         "Email: new@example.org; Role: coordinator"],
+        ["1 December 2025, 14:05", admin.email, "Partnership edited", "Westshire Council",
+         "Beta Partnership", "Name changed from \u201cBeta\u201d to \u201cBeta Partnership\u201d"],
+        ["1 July 2025, 00:30", coord.email, "Agency added", "Westshire Council",
+         "Alpha Partnership", "Agency: Alpha Police; Sector: police"],
+    ]
+    assert [r[2] for r in rows(f"?who={coord.id}")] == ["Agency added"]
+    assert [r[2] for r in rows("?what=partnership_edited")] == ["Partnership edited"]
+    assert [r[2] for r in rows(f"?partnership={alpha.id}")] == ["Agency added"]
+    # UK calendar days, both ends included: 1 July London time holds the 23:30 UTC event.
+    assert [r[0] for r in rows("?from-day=1&from-month=7&from-year=2025"
+                               "&to-day=1&to-month=12&to-year=2025")] == [
+        "1 December 2025, 14:05", "1 July 2025, 00:30"]
+    assert rows("?to-day=30&to-month=6&to-year=2025") == []
+
+    # Bad filters: a clear error beside the field, linked from the summary, never a 500.
+    for query, field, message in (
+            ("?from-day=31&from-month=2&from-year=2025", "from-day",
+             "The \u2018from\u2019 date must be a real date"),
+            ("?to-day=1&to-month=12", "to-day", "The \u2018to\u2019 date must include a year"),
+            ("?from-day=2&from-month=12&from-year=2025&to-day=1&to-month=12&to-year=2025",
+             "to-day", "must be the same as or after"),
+            ("?who=banana", "who", "Select a person from the list"),
+            ("?what=%3Cscript%3E", "what", "Select a kind of event from the list"),
+            ("?partnership=-1", "partnership", "Select a partnership from the list")):
+        response = client.get(f"/audit{query}")
+        assert response.status_code == 400, query
+        html = page(response)
+        assert message in html.select_one(f".govuk-error-summary a[href='#{field}']").text
+        assert html.select_one(f"#{field.removesuffix('-day')}-error")
+        assert not html.select("main tbody tr")
+        assert html.select_one("title").text.startswith("Error:")
+
+
+def test_audit_log_paging_keeps_the_filters(client, session):
+    from app.services import audit
+
+    org = make_organisation(session)
+    admin = make_user(session, org, role=Role.org_admin)
+    for n in range(audit.PAGE_SIZE + 5):
+        audit.record(session, action="agency_added", organisation_id=org.id,
+                     detail={"agency": f"Agency {n}"})
+    session.commit()
+    sign_in(client, admin)
+    first = page(client.get("/audit?what=agency_added"))
+    assert "55 events match these filters; page 1 of 2." in first.text
+    following = first.select_one(".govuk-pagination__next a")["href"]
+    assert following == "/audit?what=agency_added&page=2"
+    assert len(page(client.get(following)).select("main tbody tr")) == 5  # no sign-in

@@ -43,13 +43,15 @@ def test_coordinator_edits_the_plan_and_downloads_the_report(browser, live_serve
     page.get_by_role("link", name="Action plan").click()
     assert page.locator("h1").inner_text() == "Action plan"
     page.locator("#recommendations ~ ol button").first.click()
+    page.locator("#plan-rows > tr").wait_for()  # added by htmx, no page load
     item = session.exec(select(ActionItem)).one()
     block = page.locator(f"#action-{item.id}")
     block.wait_for()
     assert_accessible(page)
 
-    # htmx swaps only this action's block: a marker set on the page survives the save.
+    # htmx swaps only this action's row: a marker set on the page survives the save.
     page.evaluate("window.notReloaded = true")
+    block.get_by_role("link", name="Change action 1").click()
     block.get_by_label("Action", exact=True).fill("Run a joint induction for Ynys Môn staff")
     block.get_by_label("Lead").fill("Siân Jones")
     block.get_by_label("Owning agency").select_option(label="Testshire Health")
@@ -63,7 +65,7 @@ def test_coordinator_edits_the_plan_and_downloads_the_report(browser, live_serve
     assert page.locator(f"#action-{item.id}-lead").input_value() == "Siân Jones"
     page.locator(f"#action-{item.id}-target-day").fill("31")
     page.locator(f"#action-{item.id}").get_by_role("button", name="Save action 1").click()
-    page.get_by_text("Action 1 saved.").wait_for()
+    page.locator(f"#action-{item.id}-saved").get_by_text("Action 1 saved.").wait_for()
     assert page.evaluate("window.notReloaded") is True
     session.expire_all()
     assert session.get(ActionItem, item.id).lead == "Siân Jones"

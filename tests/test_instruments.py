@@ -298,7 +298,7 @@ def test_a_bad_upload_lists_its_errors_with_lines_and_installs_nothing(app, sess
     html = page(response)
     assert "factors.yaml has 2 problems" in html.select_one(".govuk-error-summary").text
     rows = [[td.text.strip() for td in tr.select("td")]
-            for tr in html.select("#problems + p + table tbody tr")]
+            for tr in html.select("#problems + p + .maps-table-region table tbody tr")]
     assert rows == [
         ["11", "–", "scale 'agree5': scored values 1, 2, 4, 5 are not evenly spaced: there is "
                     "a gap between 2 and 4. Add the missing option, or number the options 1, "

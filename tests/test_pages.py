@@ -92,3 +92,30 @@ def test_demo_data_is_deterministic_and_varied(session, catalogue):
     demo.load(session, catalogue, hash_rounds=1)
     second = sorted((a.item_id, a.value) for a in session.exec(select(Answer)).all())
     assert first == second
+
+
+def test_accessibility_statement_is_linked_from_every_page_footer(client, session):
+    from app.web.pages import KNOWN_PROBLEMS
+
+    for url in ("/", "/sign-in", "/accessibility", "/no-such-page"):
+        footer = BeautifulSoup(client.get(url).text, "html.parser").select_one("footer")
+        assert footer.select_one("a[href='/accessibility']").text == "Accessibility statement"
+    html = BeautifulSoup(client.get("/accessibility").text, "html.parser")
+    assert html.select_one("h1").text == "Accessibility statement for MAPS"
+    assert "partially compliant" in html.text and "WCAG" in html.text
+    # Each known problem is listed in plain words and against its success criteria.
+    listed = html.select_one("#non-accessible-content ~ ul").text
+    assert all(p.criteria in listed for p in KNOWN_PROBLEMS)
+    assert html.select_one("#report-a-problem")
+    assert not html.select("a[href^='mailto:']")  # no contact set: coordinator, admin
+
+
+def test_accessibility_statement_gives_the_contact_when_set(settings):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    settings.accessibility_contact = "access@westshire.example"
+    with TestClient(create_app(settings)) as client:
+        html = BeautifulSoup(client.get("/accessibility").text, "html.parser")
+    assert html.select_one("a[href='mailto:access@westshire.example']")

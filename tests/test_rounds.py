@@ -223,7 +223,7 @@ def test_semicolons_and_windows_encoding_are_read(coordinator_client, session, o
 
 
 def problems(response) -> list[tuple[str, str, str]]:
-    rows = page(response).select("#problems + table tbody tr")
+    rows = page(response).select("#problems + .maps-table-region table tbody tr")
     return [tuple(td.get_text(strip=True) for td in tr.select("td"))[:3] for tr in rows]
 
 
@@ -258,7 +258,7 @@ def test_bad_csv_is_reported_row_by_row_and_nothing_saved(coordinator_client, se
     assert response.status_code == 400
     assert problems(response) == expected
     fixes = [tr.select("td")[3].get_text(strip=True)
-             for tr in page(response).select("#problems + table tbody tr")]
+             for tr in page(response).select("#problems + .maps-table-region table tbody tr")]
     assert all(fixes)
     summary = page(response).select_one(".govuk-error-summary")
     assert "Nobody has been invited" in summary.text

@@ -1,6 +1,7 @@
 """The dashboard after sign-in, organisations and their accounts, password links, the audit log."""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
@@ -178,7 +179,24 @@ def _password_link(request: Request, session: Session, *, account: User, issued_
 @router.get("/audit")
 def audit_log(request: Request, user: CurrentUser, session: SessionDep,
               page: Annotated[int, Query(ge=1, le=1_000_000)] = 1):
+    """The log, narrowed by a GET form (so filters work without JavaScript, and a filtered
+    page can be bookmarked), a page of events at a time."""
     require_role(user, Role.site_admin, Role.org_admin)
+    q = {key: value[:100] for key, value in request.query_params.items()}
+    errors, log = {}, None
+    try:
+        chosen = audit.parse_filter(
+            who=q.get("who", ""), what=q.get("what", ""), partnership=q.get("partnership", ""),
+            since=(q.get("from-day", ""), q.get("from-month", ""), q.get("from-year", "")),
+            until=(q.get("to-day", ""), q.get("to-month", ""), q.get("to-year", "")))
+        log = audit.events_for(session, reader=user, page=page, chosen=chosen)
+    except Invalid as exc:
+        errors = exc.errors
+    # The paging links keep the filters.
+    kept = urlencode({k: v for k, v in q.items() if k != "page" and v})
     return render(request, "admin/audit.html", {
-        "log": audit.events_for(session, reader=user, page=page), "actions": audit.ACTIONS,
-    })
+        "log": log, "actions": audit.ACTIONS, "q": q, "errors": errors,
+        "filtered": any(v for k, v in q.items() if k != "page"),
+        "page_url": f"/audit?{kept}&page=" if kept else "/audit?page=",
+        **audit.filter_choices(session, reader=user),
+    }, status_code=400 if errors else 200)
