@@ -43,12 +43,6 @@ KNOWN_PROBLEMS = (
         "In the PDF report, table header cells do not say whether they head a row or a "
         "column, and links do not carry readable descriptions.",
         "1.3.1 (info and relationships), 2.4.4 (link purpose)"),
-    KnownProblem(
-        "on a small screen, the save status bar of a questionnaire can cover what you are "
-        "focused on",
-        "While answering a questionnaire at 320 pixels wide, the save status kept at the foot "
-        "of the window can cover the focused ‘Add a comment’ link or answer.",
-        "2.4.11 (focus not obscured)"),
 )
 SessionDep = Annotated[Session, Depends(get_session)]
 
