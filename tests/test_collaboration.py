@@ -164,10 +164,10 @@ def test_a_core_round_with_the_optional_part_asks_both(app, session, lcs_round):
     assert [(a.item_id, a.value) for a in rows] == [(item, "3")]
 
 
-def _answered(session, round_, agency, ratings: dict):
+def _answered(session, round_, agency, ratings: list):
     respondent, _ = make_invite(session, round_, agency_id=agency.id, level="strategic")
     session.add_all(Answer(respondent_id=respondent.id, item_id=f"collaboration_level@{a.id}",
-                           value=value) for a, value in ratings.items())
+                           value=value) for a, value in ratings)
     session.add(Answer(respondent_id=respondent.id, item_id="wr_clear_agency_roles", value="4"))
     respondent.submitted_at = datetime.now(UTC)
     session.add(respondent)
@@ -181,9 +181,9 @@ def test_the_collaboration_map_on_the_results_page_in_json_and_in_the_report(
     health, schools, police = (agencies[f"Eastmere {n}"] for n in ("Health", "Schools",
                                                                     "Police"))
     for _ in range(3):
-        _answered(session, round_, health, {schools: "5", police: "0"})
-        _answered(session, round_, schools, {health: "2", police: "0"})
-    _answered(session, round_, police, {health: "4", schools: "1"})  # one person: never alone
+        _answered(session, round_, health, [(schools, "5"), (police, "0")])
+        _answered(session, round_, schools, [(health, "2"), (police, "0")])
+    _answered(session, round_, police, [(health, "4"), (schools, "1")])  # one person: never alone
     session.commit()
     close(session, round_)
 
@@ -201,13 +201,19 @@ def test_the_collaboration_map_on_the_results_page_in_json_and_in_the_report(
 
     soup = BeautifulSoup(client.get(f"/rounds/{round_.id}/results").text, "html.parser")
     region = soup.select_one("#collaboration .maps-table-region[role=region]")
-    rows = {tr.th.get_text(strip=True): [td.get_text(" ", strip=True) for td in tr("td")]
+    columns = [th.get_text(strip=True) for th in region.select("thead th")][1:]
+    rows = {tr.th.get_text(strip=True): dict(zip(columns, (td.get_text(" ", strip=True)
+                                                           for td in tr("td")), strict=True))
             for tr in region.select("tbody tr")}
     assert set(rows) == {"Eastmere Health", "Eastmere Schools", MERGED}
-    assert rows["Eastmere Health"][1].startswith("5")  # Health rates Schools: collaboration
-    assert all("4" not in cell and "1" not in cell.split()[0] for cell in rows[MERGED]
-               if cell != "–")
-    assert "Eastmere Police" in soup.select_one("#collaboration-isolated").get_text()
+    health_of_schools = rows["Eastmere Health"]["Eastmere Schools"]
+    assert health_of_schools == "5.0 Collaboration (n=3) (asymmetric)"
+    assert rows["Eastmere Schools"]["Eastmere Health"] == "2.0 Cooperation (n=3) (asymmetric)"
+    # Police's one respondent rated Health 4 and Schools 1: neither is shown.
+    assert rows[MERGED] == {"Eastmere Health": "withheld: fewer than 3 ratings",
+                            "Eastmere Police": "–",
+                            "Eastmere Schools": "withheld: fewer than 3 ratings"}
+    assert "Eastmere Police" in soup.select_one("#collaboration-isolated").find_next("p").text
     assert soup.select_one("#collaboration svg")  # drawn by the server, for no-JS and PDF
     figure = json.loads(soup.select_one("#collaboration-figure").string)
     assert {t["type"] for t in figure["data"]} == {"scatter"}

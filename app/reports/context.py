@@ -10,6 +10,7 @@ from app.recommendations.labels import group_label, in_words, label, points
 from app.recommendations.library import Library
 from app.recommendations.matching import Recommendation, recommend
 from app.reports.charts import Chart, build_charts
+from app.reports.collaboration import CollaborationSection
 from app.scoring import thresholds as scoring
 from app.scoring.consensus import Agreement, Gap
 from app.scoring.result import RoundResult
@@ -256,6 +257,7 @@ class ReportContext:
     item_tables: tuple[ItemTable, ...]
     comments: tuple[CommentGroup, ...] = ()
     thresholds: dict[str, float] = field(default_factory=dict)
+    collaboration: "CollaborationSection | None" = None  # app/reports/collaboration.py
 
     @property
     def title(self) -> str:
