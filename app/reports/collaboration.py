@@ -23,6 +23,7 @@ from app.reports.charts import (
     text_width,
 )
 from app.scoring.collaboration import CollaborationMap
+from app.scoring.thresholds import ISOLATED_BELOW
 
 HEIGHT = 420
 RADIUS = 140  # of the circle the agencies sit on
@@ -76,7 +77,9 @@ def build_collaboration(found: CollaborationMap | None) -> CollaborationSection 
     ties = tuple(Tie(first, second, _tie_text(found, first, second, shown),
                      sum(c.mean for c in shown) / len(shown),
                      frozenset((first, second)) in flagged)
-                 for first, second, shown in found.ties())
+                 for first, second, shown in found.ties()
+                 # No line for "no interaction": the network draws contact, not its absence.
+                 if max(c.mean for c in shown) >= ISOLATED_BELOW)
     positions = _circle(found.agencies)
     return CollaborationSection(map=found, rows=rows, ties=ties,
                                 chart=_network_svg(found, ties, positions),
@@ -131,7 +134,8 @@ def _width(strength: float, found: CollaborationMap) -> float:
 
 def _alt(found: CollaborationMap, ties: tuple[Tie, ...]) -> str:
     parts = [f"Network of the {len(found.agencies)} agencies: a line joins two agencies "
-             "when a rating of either by the other is shown, thicker for a higher level."]
+             "when a rating shown of either by the other is networking or above, thicker for "
+             "a higher level."]
     parts += [t.text + (" (asymmetric)" if t.asymmetric else "") + "." for t in ties]
     if found.isolated:
         parts.append("Isolated: " + ", ".join(found.isolated) + ".")
