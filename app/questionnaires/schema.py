@@ -8,12 +8,13 @@ from typing import Any
 
 DONT_KNOW = "dk"
 AGENCY = "{agency}"  # where a roster item's text names the agency it asks about
+ROSTER_MARK = "@"  # between a roster item's id and the agency its copy asks about
 
 
 def roster_item_id(template: str, agency_key: str) -> str:
     """Where a roster item's answer about one agency is stored. Item ids have no "@"
     (app/questionnaires/format.py), so this never meets another item's id."""
-    return f"{template}@{agency_key}"
+    return f"{template}{ROSTER_MARK}{agency_key}"
 
 
 @dataclass(frozen=True)
