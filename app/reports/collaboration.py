@@ -198,31 +198,33 @@ def _network_figure(found: CollaborationMap, ties: tuple[Tie, ...],
     ratings, and the agencies as labelled points, isolated ones hollow."""
     import plotly.graph_objects as go  # only the results page and the report need it
 
-    figure = go.Figure()
+    # Traces as plain data, checked by plotly once as the figure is made (adding them one
+    # by one re-checks the whole figure each time).
+    lines = []
     for tie in ties:
         (x1, y1), (x2, y2) = positions[tie.first], positions[tie.second]
-        figure.add_trace(go.Scatter(
-            x=[x1, (x1 + x2) / 2, x2], y=[y1, (y1 + y2) / 2, y2], mode="lines",
-            line={"width": _width(tie.strength, found),
-                  "color": ASYMMETRIC if tie.asymmetric else LINE,
-                  "dash": "dash" if tie.asymmetric else "solid"},
-            hoverinfo="text", text=[tie.text] * 3, showlegend=False))
+        lines.append({
+            "type": "scatter", "x": [x1, (x1 + x2) / 2, x2], "y": [y1, (y1 + y2) / 2, y2],
+            "mode": "lines", "hoverinfo": "text", "text": [tie.text] * 3, "showlegend": False,
+            "line": {"width": _width(tie.strength, found),
+                     "color": ASYMMETRIC if tie.asymmetric else LINE,
+                     "dash": "dash" if tie.asymmetric else "solid"}})
     names = list(found.agencies)
-    figure.add_trace(go.Scatter(
-        x=[positions[n][0] for n in names], y=[positions[n][1] for n in names],
-        mode="markers+text", text=[n + (" (isolated)" if n in found.isolated else "")
-                                   for n in names],
-        textposition=[" ".join(_side(*positions[n])) for n in names],
-        hovertext=[_node_text(found, n) for n in names], hoverinfo="text",
-        marker={"size": 18, "color": ["white" if n in found.isolated else INK for n in names],
-                "line": {"width": 2, "color": INK}},
-        showlegend=False))
+    points = {
+        "type": "scatter", "x": [positions[n][0] for n in names],
+        "y": [positions[n][1] for n in names], "mode": "markers+text",
+        "text": [n + (" (isolated)" if n in found.isolated else "") for n in names],
+        "textposition": [" ".join(_side(*positions[n])) for n in names],
+        "hovertext": [_node_text(found, n) for n in names], "hoverinfo": "text",
+        "marker": {"size": 18, "color": ["white" if n in found.isolated else INK for n in names],
+                   "line": {"width": 2, "color": INK}},
+        "showlegend": False}
     axis = {"visible": False, "range": [-1.6, 1.6], "fixedrange": True}
-    figure.update_layout(
-        xaxis=axis, yaxis={**axis, "scaleanchor": "x"}, height=HEIGHT,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
-        paper_bgcolor="white", font={"family": FONT, "size": FONT_SIZE, "color": INK},
-        hovermode="closest")
+    figure = go.Figure(data=[*lines, points], layout={
+        "xaxis": axis, "yaxis": {**axis, "scaleanchor": "x"}, "height": HEIGHT,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "plot_bgcolor": "white",
+        "paper_bgcolor": "white", "font": {"family": FONT, "size": FONT_SIZE, "color": INK},
+        "hovermode": "closest"})
     # Read from a <script type="application/json"> block: no "<" may close it early.
     return json.dumps(json.loads(figure.to_json()), separators=(",", ":")).replace("<", "\\u003c")
 
