@@ -2,14 +2,11 @@
 JavaScript stays within 1 MB), and the network chart is drawn, under the page's CSP, when
 the coordinator asks for it."""
 
-from datetime import datetime, timedelta
-
 import pytest
 from sqlmodel import select
 
 from app.models import Agency, Sector
 from app.services import rounds as rounds_service
-from app.services.rounds import LOCAL
 from tests.factories import (
     PASSWORD,
     close,
@@ -17,7 +14,7 @@ from tests.factories import (
     make_partnership,
     make_user,
 )
-from tests.test_collaboration import _answered
+from tests.test_collaboration import _answered, closes_in_a_month
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 INITIAL_JS_LIMIT = 1_000_000  # bytes: docs/performance.md
@@ -74,8 +71,3 @@ def test_the_network_chart_is_drawn_when_shown_and_not_loaded_before(
     assert page.locator("#collaboration-chart").evaluate("e => e === document.activeElement")
     assert errors == []
     page.context.close()
-
-
-def closes_in_a_month() -> dict[str, str]:
-    day = datetime.now(LOCAL).date() + timedelta(days=30)
-    return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}

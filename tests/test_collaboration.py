@@ -3,7 +3,7 @@ the respondent's own), the Levels of Collaboration Scale as an instrument and as
 part of a core round, and the map with its anonymity rule, in JSON, HTML and the report."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -13,6 +13,7 @@ from app.models import Agency, Answer, AssessmentRound, Partnership, Sector
 from app.questionnaires.loader import HERE, InvalidQuestionnaire, load_file, parse
 from app.scoring import RespondentAnswers, score_round
 from app.scoring.collaboration import MERGED, collaboration_map
+from app.services.rounds import LOCAL
 from tests.conftest import start_response
 from tests.factories import close, make_invite, make_organisation, make_partnership, make_user
 from tests.test_instruments import closing_date, signed_in
@@ -230,3 +231,22 @@ def test_the_collaboration_map_on_the_results_page_in_json_and_in_the_report(
     exported = list(item_rows(session, partnership.organisation_id))
     assert exported and not [r for r in exported if "@" in r[6]]
     assert {r[6] for r in exported} == {"wr_clear_agency_roles"}
+
+
+def test_a_roster_round_needs_two_agencies(session, catalogue):
+    from app.services.errors import Invalid
+    from app.services.rounds import open_round
+    org = make_organisation(session)
+    partnership = make_partnership(session, org, agencies=[("Solo Health", Sector.health)])
+    coordinator = make_user(session, org, coordinates=[partnership])
+    with pytest.raises(Invalid) as raised:
+        open_round(session, partnership=partnership, catalogue=catalogue,
+                   questionnaire="levels-of-collaboration@1", title="", **closes_in_a_month(),
+                   threshold="3", min_threshold=3, opened_by=coordinator)
+    assert "at least two" in raised.value.errors["questionnaire"]
+    assert session.exec(select(AssessmentRound)).all() == []
+
+
+def closes_in_a_month() -> dict[str, str]:
+    day = datetime.now(LOCAL).date() + timedelta(days=30)
+    return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
