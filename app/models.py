@@ -117,7 +117,8 @@ class AssessmentRound(SQLModel, table=True):
     part_sha256: str | None = Field(default=None, max_length=64)
     # The partner agencies that roster items ask about, fixed when the round opened:
     # [[agency id, name], ...]; None when its questionnaire has no roster item.
-    roster: list | None = Field(default=None, sa_type=JSON)
+    # (none_as_null: a round without one stores SQL NULL, as a column added later holds.)
+    roster: list | None = Field(default=None, sa_type=JSON(none_as_null=True))
     opens_at: datetime
     closes_at: datetime
     status: RoundStatus = Field(default=RoundStatus.draft, sa_type=String(10))
