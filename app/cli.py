@@ -1,5 +1,6 @@
 """The `maps` command: serve the app, load demo data, check and show questionnaires."""
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -313,11 +314,24 @@ def score(
 ):
     """Score answers held in a file and print the result as JSON, with every figure
     disclosure control withholds taken out."""
-    q = _questionnaire_ref(questionnaire)
+    from app.scoring.collaboration import collaboration_map
+
+    respondents = _answers_file(file)
+    q = _with_roster(_questionnaire_ref(questionnaire), respondents)
     anonymity_threshold = _threshold(anonymity_threshold)
-    result = _score_file(q, _answers_file(file), file,
+    result = _score_file(q, respondents, file,
                          anonymity_threshold=anonymity_threshold, agencies=agencies)
-    typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    found = collaboration_map(q, respondents, threshold=anonymity_threshold)
+    typer.echo(json.dumps({**result.to_dict(), **({"collaboration": found.to_dict()}
+                                                   if found else {})},
+                          indent=2, ensure_ascii=False))
+
+
+def _with_roster(q, respondents):
+    """A file's roster items are asked about the agencies its respondents come from, and
+    answered under "<item>@<agency name>"."""
+    agencies = sorted({r.agency for r in respondents})
+    return q.for_roster([(name, name) for name in agencies])
 
 
 def _threshold(chosen: int | None) -> int:
@@ -374,8 +388,8 @@ def report(
         return
     path = Path(source)
     anonymity_threshold = _threshold(anonymity_threshold)
-    q = _questionnaire_ref(questionnaire or "multi-agency-working")
     respondents = _answers_file(path)
+    q = _with_roster(_questionnaire_ref(questionnaire or "multi-agency-working"), respondents)
     if not respondents:
         typer.echo(f"{path}: the file has no respondents", err=True)
         raise typer.Exit(2)
@@ -417,9 +431,14 @@ def _report_context(q, respondents, path: Path, *, partnership_name, title,
 
     result = _score_file(q, respondents, path, anonymity_threshold=anonymity_threshold,
                          agencies=agencies)
-    return build_context(partnership_name=(partnership_name or path.stem).strip() or path.stem,
-                         round_title=title or f"Answers from {path.name}", questionnaire=q,
-                         result=result)
+    from app.reports.collaboration import build_collaboration
+    from app.scoring.collaboration import collaboration_map
+
+    context = build_context(
+        partnership_name=(partnership_name or path.stem).strip() or path.stem,
+        round_title=title or f"Answers from {path.name}", questionnaire=q, result=result)
+    found = collaboration_map(q, respondents, threshold=anonymity_threshold)
+    return dataclasses.replace(context, collaboration=build_collaboration(found))
 
 
 def _write_report(context, *, out: Path | None, html: Path | None, charts: bool) -> None:

@@ -110,6 +110,15 @@ class AssessmentRound(SQLModel, table=True):
     # only by rebuilding the table, which the tables that refer to rounds do not allow.
     # Texts are never deleted.
     questionnaire_sha256: str | None = Field(default=None, max_length=64)
+    # An optional part answered after the questionnaire (the Levels of Collaboration Scale
+    # beside the core instrument), scored on its own: its key, version and kept text.
+    part_key: str | None = Field(default=None, max_length=100)
+    part_version: int | None = None
+    part_sha256: str | None = Field(default=None, max_length=64)
+    # The partner agencies that roster items ask about, fixed when the round opened:
+    # [[agency id, name], ...]; None when its questionnaire has no roster item.
+    # (none_as_null: a round without one stores SQL NULL, as a column added later holds.)
+    roster: list | None = Field(default=None, sa_type=JSON(none_as_null=True))
     opens_at: datetime
     closes_at: datetime
     status: RoundStatus = Field(default=RoundStatus.draft, sa_type=String(10))

@@ -139,7 +139,8 @@ def test_the_core_instrument_is_the_default_choice(settings, session, world, tmp
     client = signed_in(app_with_dirs(settings, tmp_path), coordinator)
     form = page(client.get(f"/partnerships/{partnership.id}/rounds/new"))
     choices = [i["value"] for i in form.select("input[name=questionnaire]")]
-    assert choices == ["multi-agency-working@2", "multi-agency-working@1", "partnership-factors@1"]
+    assert choices == ["multi-agency-working@2", "multi-agency-working@1",
+                       "partnership-factors@1", "levels-of-collaboration@1"]
     assert form.select_one("input[name=questionnaire][checked]")["value"] == \
         "multi-agency-working@2"
 
@@ -309,7 +310,7 @@ def test_a_bad_upload_lists_its_errors_with_lines_and_installs_nothing(app, sess
     assert session.exec(select(DefinitionText)).all() == []
     form = page(signed_in(app, coordinator).get(f"/partnerships/{partnership.id}/rounds/new"))
     assert [i["value"] for i in form.select("input[name=questionnaire]")] == [
-        "multi-agency-working@2", "multi-agency-working@1"]
+        "multi-agency-working@2", "multi-agency-working@1", "levels-of-collaboration@1"]
 
 
 def test_a_good_upload_is_usable_in_a_new_round_of_that_organisation_only(app, session, world):

@@ -67,7 +67,8 @@ def test_valid_definition_loads():
     (("scale: yn\n        source", "scale: yn\n        reverse: yes-please\n        source"),
      "'reverse' must be true or false, not 'yes-please'", 24),
     (("        tags: {theme: a}\n", "        tagz: {theme: a}\n"),
-     "unknown field 'tagz' in an item (allowed: help, id, reverse, scale, source, tags, text)",
+     "unknown field 'tagz' in an item (allowed: for_each, help, id, reverse, scale, source, "
+     "tags, text)",
      19),
     (("id: first", "id: First-Item"), "'id' must be lowercase letters, digits and '_'", 16),
     (("version: 1", "version: one"), "'version' must be a whole number, not 'one'", 2),
@@ -362,7 +363,8 @@ def test_catalogue_adds_directories_to_the_built_in_instruments(tmp_path):
     (tmp_path / "tiny.yaml").write_text(VALID)
     catalogue = load_catalogue([tmp_path])
     assert [i.ref for i in catalogue.instruments()] == [
-        "multi-agency-working@2", "multi-agency-working@1", "tiny@1"]
+        "multi-agency-working@2", "multi-agency-working@1", "levels-of-collaboration@1",
+            "tiny@1"]
     assert catalogue.instrument("tiny").origin == str(tmp_path / "tiny.yaml")
     assert catalogue.instrument("multi-agency-working").origin == "built in"
     assert catalogue.by_sha256(catalogue.instrument("tiny").sha256).ref == "tiny@1"

@@ -35,6 +35,13 @@ PATTERN_HELP = {
     ITEM_ID_PATTERN: "lowercase letters, digits and '_', starting with a letter",
     SECTION_ID_PATTERN: "lowercase letters, digits, '-' or '_', starting with a letter",
 }
+# What a roster item is asked about, one copy per member: the round's partner agencies (the
+# partnership's agencies when the round opened), never the respondent's own.
+ROSTERS = ("partner_agency",)
+AGENCY_FIELD = "{agency}"  # where a roster item's text names the agency it asks about
+# A roster item's answers are stored under "<id>@<agency>" (app/questionnaires/schema.py),
+# in at most 64 characters (app/models.py): this leaves room for the agency's key.
+ROSTER_ID_LENGTH = 48
 SCORE_RANGE = (0.0, 100.0)
 # Two step sizes closer than this are equal (YAML numbers such as 0.1 are not exact in binary).
 SPACING_TOLERANCE = 1e-9
@@ -151,6 +158,8 @@ class OptionSpec(Spec):
     what: ClassVar[str] = "an option"
     value: OptionValue
     label: Text
+    description: OptionalText = Field("", description=(
+        "What the option means, in a sentence: shown once above a roster item's questions"))
     missing: Flag = False
 
     @model_validator(mode="after")
@@ -308,6 +317,25 @@ class ItemSpec(Spec):
     reverse: Flag = Field(False, description="A challenge statement: agreeing is unfavourable")
     tags: dict[str, TagValues] | None = None
     source: Text = Field(description="Where the item comes from")
+    for_each: Literal[ROSTERS] | None = Field(None, description=(
+        "A roster item: asked once for each partner agency of the round (never the "
+        "respondent's own), its text naming the agency as {agency}"))
+
+    @model_validator(mode="after")
+    def roster_names_its_agency(self):
+        found = []
+        if self.for_each and AGENCY_FIELD not in self.text:
+            found.append((("text",), f"a roster item (for_each: {self.for_each}) names the "
+                                     f"agency it asks about in its text as {AGENCY_FIELD}"))
+        if not self.for_each and AGENCY_FIELD in self.text + self.help:
+            found.append((("for_each",), f"the text names {AGENCY_FIELD}, which only a roster "
+                                         "item has: add 'for_each: partner_agency'"))
+        if self.for_each and len(self.id) > ROSTER_ID_LENGTH:
+            found.append((("id",), f"a roster item's id must be at most {ROSTER_ID_LENGTH} "
+                                   "characters (its answers are stored under the id and the "
+                                   "agency)"))
+        raise_problems(found)
+        return self
 
     @field_validator("id")
     @classmethod

@@ -25,6 +25,8 @@ from app.questionnaires.yaml_reader import Document, read_yaml
 
 HERE = Path(__file__).resolve().parent
 CORE_KEY = "multi-agency-working"  # the default choice when a round is opened
+# The Levels of Collaboration Scale, which a core-instrument round may ask as an optional part.
+COLLABORATION_KEY = "levels-of-collaboration"
 MAX_FILE_BYTES = 2_000_000
 BUILT_IN = "built in"  # the origin of the instruments shipped in this directory
 
@@ -203,7 +205,8 @@ def _unwrap(annotation: Any) -> Any:
 
 def _build(definition: spec.DefinitionSpec) -> Questionnaire:
     scales = {scale_id: Scale(id=scale_id, options=tuple(
-        Option(value=o.value, label=o.label, missing=o.missing) for o in body.options))
+        Option(value=o.value, label=o.label, missing=o.missing, description=o.description)
+        for o in body.options))
         for scale_id, body in definition.scales.items()}
     vocabulary = definition.tag_vocabulary or {}
     return Questionnaire(
@@ -219,7 +222,7 @@ def _build(definition: spec.DefinitionSpec) -> Questionnaire:
             id=section.id, title=section.title, intro=section.intro, optional=section.optional,
             items=tuple(Item(id=item.id, text=item.text, scale=scales[item.scale],
                              section_id=section.id, source=item.source, help=item.help,
-                             reverse=item.reverse,
+                             reverse=item.reverse, for_each=item.for_each,
                              tags={name: tuple(values) for name, values
                                    in (item.tags or {}).items()})
                         for item in section.items))

@@ -1,11 +1,20 @@
 """The shape of a questionnaire definition: scales, bands, sections and items, as frozen data."""
 
-from collections.abc import Iterator, Mapping
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 DONT_KNOW = "dk"
+AGENCY = "{agency}"  # where a roster item's text names the agency it asks about
+ROSTER_MARK = "@"  # between a roster item's id and the agency its copy asks about
+
+
+def roster_item_id(template: str, agency_key: str) -> str:
+    """Where a roster item's answer about one agency is stored. Item ids have no "@"
+    (app/questionnaires/format.py), so this never meets another item's id."""
+    return f"{template}{ROSTER_MARK}{agency_key}"
 
 
 @dataclass(frozen=True)
@@ -13,6 +22,7 @@ class Option:
     value: str
     label: str
     missing: bool = False  # "don't know" / "not applicable": excluded from scores
+    description: str = ""  # what the option means, for a roster item's key to its levels
 
     @property
     def number(self) -> float | None:
@@ -113,6 +123,13 @@ class Item:
     help: str = ""
     reverse: bool = False
     tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # A roster item as written: asked once per member of this roster ("partner_agency").
+    for_each: str | None = None
+    # A roster item's copy for one agency: the template's id, and the agency's key (its
+    # id in the database) and name. Its own id is "<template>@<agency key>".
+    template: str | None = None
+    agency: str | None = None
+    agency_name: str | None = None
 
     def tag(self, key: str) -> tuple[str, ...]:
         return self.tags.get(key, ())
@@ -122,6 +139,13 @@ class Item:
 
     def score(self, value: str) -> float | None:
         return self.scale.score(value, reverse=self.reverse)
+
+    def for_agency(self, key: str, name: str) -> "Item":
+        """This roster item's copy asking about one agency."""
+        return dataclasses.replace(
+            self, id=roster_item_id(self.id, key), text=self.text.replace(AGENCY, name),
+            help=self.help.replace(AGENCY, name), for_each=None, template=self.id,
+            agency=key, agency_name=name)
 
     def value(self, value: str) -> float | None:
         """An answer on the scale's own numbers, the other way up for a reverse item."""
@@ -174,6 +198,33 @@ class Questionnaire:
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
 
+    @cached_property
+    def has_roster(self) -> bool:
+        return any(item.for_each for item in self.items)
+
+    def for_roster(self, roster: Sequence[tuple[str, str]], *,
+                   own: str | None = None) -> "Questionnaire":
+        """The questionnaire as asked in a round: each roster item replaced by its copies for
+        the roster's agencies ((key, name) pairs, in order), leaving out the agency `own`
+        (the respondent's), which is never asked about itself."""
+        if not self.has_roster:
+            return self
+        return dataclasses.replace(self, sections=tuple(
+            dataclasses.replace(section, items=tuple(
+                copy for item in section.items
+                for copy in ([item] if not item.for_each else
+                             [item.for_agency(key, name) for key, name in roster
+                              if key != own])))
+            for section in self.sections))
+
+    def with_part(self, part: "Questionnaire | None") -> "Questionnaire":
+        """This questionnaire with another's sections after its own, as a respondent answers
+        a round with an optional part (the scores read each questionnaire on its own)."""
+        if part is None:
+            return self
+        return dataclasses.replace(self, sections=self.sections + part.sections,
+                                   scales={**part.scales, **self.scales})
+
     def tagged(self, key: str, value: str | None = None) -> Iterator[Item]:
         for item in self.items:
             if key in item.tags and (value is None or value in item.tags[key]):
@@ -203,7 +254,8 @@ class Questionnaire:
             "source": self.source,
             "scales": {
                 s.id: [
-                    {"value": o.value, "label": o.label, "missing": o.missing} for o in s.options
+                    {"value": o.value, "label": o.label, "missing": o.missing,
+                     "description": o.description} for o in s.options
                 ]
                 for s in self.scales.values()
             },
@@ -226,6 +278,7 @@ class Questionnaire:
                             "reverse": i.reverse,
                             "tags": {k: list(v) for k, v in i.tags.items()},
                             "source": i.source,
+                            "for_each": i.for_each,
                         }
                         for i in s.items
                     ],

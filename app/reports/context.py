@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.questionnaires.schema import Questionnaire
-from app.recommendations.labels import group_label, in_words, label, points
+from app.recommendations.labels import group_label, in_words, points
 from app.recommendations.library import Library
 from app.recommendations.matching import Recommendation, recommend
 from app.reports.charts import Chart, build_charts
+from app.reports.collaboration import CollaborationSection
 from app.scoring import thresholds as scoring
 from app.scoring.consensus import Agreement, Gap
 from app.scoring.result import RoundResult
@@ -256,6 +257,7 @@ class ReportContext:
     item_tables: tuple[ItemTable, ...]
     comments: tuple[CommentGroup, ...] = ()
     thresholds: dict[str, float] = field(default_factory=dict)
+    collaboration: "CollaborationSection | None" = None  # app/reports/collaboration.py
 
     @property
     def title(self) -> str:
@@ -343,7 +345,7 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
 
 
 def _scores(result: RoundResult, tag: str) -> tuple[ScoreRow, ...]:
-    return tuple(ScoreRow(s.value, label(tag, s.value), s.score, s.band, s.n)
+    return tuple(ScoreRow(s.value, s.label, s.score, s.band, s.n)
                  for s in result.partnership.tags.get(tag, {}).values())
 
 
@@ -434,7 +436,7 @@ def _contested(questionnaire: Questionnaire, agreement: Agreement) -> ContestedR
 
 def _gaps(gaps: Sequence[Gap]) -> tuple[GapRow, ...]:
     """Notable gaps only (scoring already left out groups too small to show)."""
-    return tuple(GapRow(between=g.between, topic=label(g.tag, g.value),
+    return tuple(GapRow(between=g.between, topic=g.label,
                         high=group_label(g.between, g.high), high_score=g.high_score,
                         low=group_label(g.between, g.low), low_score=g.low_score)
                  for g in gaps if g.size >= scoring.NOTABLE_GAP - 1e-9)

@@ -31,6 +31,7 @@ class Gap:
     high_score: float
     low: str
     low_score: float
+    label: str = ""  # the tag value's name, from the questionnaire's vocabulary
 
     @property
     def size(self) -> float:
@@ -102,6 +103,9 @@ def gaps(groups: Sequence[GroupScores], kind: str) -> list[Gap]:
                              and g.tags[tag][value].score is not None), reverse=True)
             if len(scored) >= 2:
                 (high_score, high), (low_score, low) = scored[0], scored[-1]
+                label = next(g.tags[tag][value].label for g in shown
+                             if g.tags.get(tag, {}).get(value))
                 gaps.append(Gap(tag=tag, value=value, between=kind, high=high,
-                                high_score=high_score, low=low, low_score=low_score))
+                                high_score=high_score, low=low, low_score=low_score,
+                                label=label))
     return sorted(gaps, key=lambda g: (-g.size, g.tag, g.value))

@@ -117,7 +117,8 @@ def coverage(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswe
              agencies_in_partnership: int | None) -> Coverage:
     required = [i for i in questionnaire.items
                 if not questionnaire.section(i.section_id).optional]
-    cells = len(respondents) * len(required)
+    # A roster item's copy about a respondent's own agency is never asked of them.
+    cells = sum(1 for r in respondents for i in required if i.agency_name != r.agency)
     answered = sum(1 for r in respondents for i in required if i.id in r.answers)
     dont_know = sum(1 for s in per_respondent for i in required
                     if i.id in s and s[i.id] is None)

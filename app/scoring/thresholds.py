@@ -47,6 +47,14 @@ AGAINST_SUFFIX = "_against"
 DEFAULT_ANONYMITY_THRESHOLD = 3
 LEAST_ANONYMITY_THRESHOLD = 3
 
+# --- The collaboration map (app/scoring/collaboration.py) --------------------------------
+# A pair of agencies is asymmetric when one rates the other at least this many levels away
+# from the other's rating of it (both ratings shown).
+ASYMMETRIC_LEVELS = 2
+# An agency is isolated when every rating shown of it, and by it, is below this level (on
+# the Levels of Collaboration Scale, 1 is networking: below it, no interaction).
+ISOLATED_BELOW = 1.0
+
 # --- Consensus -------------------------------------------------------------------------
 # Agreement index = 1 - SD / MAX_SD, where MAX_SD is the largest standard deviation that
 # scores bounded by 0 and 100 can have (half the respondents at each end).
@@ -130,6 +138,13 @@ RULES: dict[str, FromReview | OwnChoice] = {
         "in a group of two either member can subtract their own answers from the pair's and "
         "read the other's, so no setting may go below three",
         "the privacy suite's subtraction attack (tests/test_privacy.py)"),
+    "ASYMMETRIC_LEVELS": OwnChoice(
+        "two levels apart is more than a difference of one step in judgement: one side "
+        "sees, say, coordination where the other sees only networking",
+        "the collaboration map tests (tests/test_collaboration.py)"),
+    "ISOLATED_BELOW": OwnChoice(
+        "below networking, the scale's lowest level of contact, the agencies say they have "
+        "no dealings with each other", "the collaboration map tests"),
     "MAX_SD": OwnChoice(
         "arithmetic: the largest standard deviation values between 0 and 100 can have",
         "the consensus tests"),

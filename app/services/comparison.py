@@ -24,6 +24,7 @@ from app.models import (
     RoundStatus,
     RoundSummary,
 )
+from app.questionnaires.schema import ROSTER_MARK
 from app.scoring import disclosure
 from app.services.inputs import strip_control_characters
 from app.services.results import counted
@@ -249,7 +250,10 @@ def item_rows(session: Session, organisation_id: int) -> Iterator[list]:
         .join(AssessmentRound, AssessmentRound.id == Respondent.round_id)
         .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
         .join(Answer, Answer.respondent_id == Respondent.id)
-        .where(col(Respondent.id).in_(list(released) or [-1]), col(Answer.value).is_not(None))
+        .where(col(Respondent.id).in_(list(released) or [-1]), col(Answer.value).is_not(None),
+               # Not roster answers ("item@agency"): which agency a respondent was not asked
+               # about would give their agency away (docs/privacy.md, rule 5).
+               col(Answer.item_id).not_like(f"%{ROSTER_MARK}%"))
         .order_by(Partnership.name, AssessmentRound.id)
         .execution_options(yield_per=2000))
     buffered: list[list] = []

@@ -79,18 +79,47 @@ def find_round_questionnaire(session: Session, *, round_: AssessmentRound,
                              catalogue: Catalogue) -> Questionnaire | None:
     """The round's questionnaire: the text it kept when it opened; for a round from before
     rounds kept one, the installed version with its key and version. None if neither."""
-    sha256 = round_.questionnaire_sha256
+    return _kept_or_installed(session, round_.questionnaire_sha256, round_.questionnaire_key,
+                              round_.questionnaire_version, catalogue, round_.id)
+
+
+def find_part(session: Session, *, round_: AssessmentRound,
+              catalogue: Catalogue) -> Questionnaire | None:
+    """The round's optional part (kept like its questionnaire), or None if it has none."""
+    if round_.part_key is None:
+        return None
+    return _kept_or_installed(session, round_.part_sha256, round_.part_key,
+                              round_.part_version, catalogue, round_.id)
+
+
+def _kept_or_installed(session: Session, sha256: str | None, key: str, version: int | None,
+                       catalogue: Catalogue, round_id: int | None) -> Questionnaire | None:
     if sha256:
         known = catalogue.by_sha256(sha256)
         if known is not None:
             return known.questionnaire
         try:
-            kept = _stored(session, sha256, f"the copy kept by round {round_.id}")
+            kept = _stored(session, sha256, f"the copy kept by round {round_id}")
         except InvalidQuestionnaire:
             kept = None  # a text the loader no longer accepts: fall back on the installed one
         if kept is not None:
             return kept.questionnaire
-    return catalogue.get(round_.questionnaire_key, round_.questionnaire_version)
+    return catalogue.get(key, version)
+
+
+def roster_of(round_: AssessmentRound) -> list[tuple[str, str]]:
+    """The partner agencies the round's roster items ask about: (agency id, name) pairs."""
+    return [(str(agency_id), name) for agency_id, name in round_.roster or []]
+
+
+def as_asked(questionnaire: Questionnaire, *, round_: AssessmentRound,
+             part: Questionnaire | None = None, own_agency_id: int | None = None
+             ) -> Questionnaire:
+    """What a respondent of the round answers: the questionnaire, then its optional part,
+    each roster item asked once for every partner agency but their own. With no respondent
+    (own_agency_id None), every agency: the items the round's results read."""
+    own = None if own_agency_id is None else str(own_agency_id)
+    return questionnaire.with_part(part).for_roster(roster_of(round_), own=own)
 
 
 def round_questionnaire(session: Session, *, round_: AssessmentRound,

@@ -95,15 +95,21 @@ def open_invitation(session: Session, token: str, catalogue) -> Invitation:
         raise ResponseError(410, "This invitation link has been withdrawn",
                             "Your partnership coordinator has withdrawn this link. Ask them "
                             "for a new one; answers you already saved are kept.")
-    from app.services.questionnaires import find_round_questionnaire  # it imports this module
+    from app.services import questionnaires  # it imports this module
 
-    questionnaire = find_round_questionnaire(session, round_=round_, catalogue=catalogue)
-    if questionnaire is None:
+    questionnaire = questionnaires.find_round_questionnaire(session, round_=round_,
+                                                            catalogue=catalogue)
+    part = questionnaires.find_part(session, round_=round_, catalogue=catalogue)
+    if questionnaire is None or (round_.part_key is not None and part is None):
+        missing = (round_.questionnaire_key, round_.questionnaire_version) \
+            if questionnaire is None else (round_.part_key, round_.part_version)
         raise ResponseError(500, "This questionnaire is not available",
-                            f"Version {round_.questionnaire_version} of "
-                            f"'{round_.questionnaire_key}' is not installed. Tell your "
-                            "partnership coordinator.")
-    return Invitation(respondent, round_, questionnaire)
+                            f"Version {missing[1]} of '{missing[0]}' is not installed. Tell "
+                            "your partnership coordinator.")
+    # Roster items are asked about the round's partner agencies, kept on the round: no read
+    # beyond the invitation's own, so an autosave costs what it did.
+    return Invitation(respondent, round_, questionnaires.as_asked(
+        questionnaire, round_=round_, part=part, own_agency_id=respondent.agency_id))
 
 
 # --- Claiming a link ------------------------------------------------------------------------

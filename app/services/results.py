@@ -16,6 +16,7 @@ from app.models import (
 )
 from app.questionnaires.schema import Questionnaire
 from app.scoring import RespondentAnswers, RoundResult, score_round
+from app.scoring.collaboration import CollaborationMap, collaboration_map
 from app.services import questionnaires
 from app.services.responses import ResponseError
 
@@ -37,6 +38,9 @@ class RoundScores:
     questionnaire: Questionnaire
     result: RoundResult
     invited: int
+    # How the agencies rate their work with each other, when the round asked (its
+    # questionnaire or its optional part has a map item), withheld as its rule says.
+    collaboration: CollaborationMap | None = None
 
 
 def counted(submitted_at, revoked_at, closed_at) -> bool:
@@ -79,13 +83,19 @@ def score(session: Session, round_: AssessmentRound, catalogue) -> RoundScores:
     """A closed round's result, disclosure control applied. ResultsNotReady while open."""
     if round_.status != RoundStatus.closed:
         raise ResultsNotReady(round_)
-    questionnaire = questionnaires.round_questionnaire(session, round_=round_, catalogue=catalogue)
+    questionnaire = questionnaires.as_asked(
+        questionnaires.round_questionnaire(session, round_=round_, catalogue=catalogue),
+        round_=round_)
+    part = questionnaires.find_part(session, round_=round_, catalogue=catalogue)
     partnership = session.get(Partnership, round_.partnership_id)
     agencies = len(session.exec(select(Agency.id).where(
         Agency.partnership_id == partnership.id)).all())
     invited = len(session.exec(select(Respondent.id).where(
         Respondent.round_id == round_.id, col(Respondent.revoked_at).is_(None))).all())
     respondents = round_answers(session, round_.id)
+    collaboration = collaboration_map(
+        questionnaires.as_asked(part or questionnaire, round_=round_), respondents,
+        threshold=round_.anonymity_threshold)
     # Answers to items outside the round's version cannot exist (the journey refuses them),
     # but a row edited by hand must not break the page: score only what the version knows.
     for person in respondents:
@@ -97,7 +107,7 @@ def score(session: Session, round_: AssessmentRound, catalogue) -> RoundScores:
                          anonymity_threshold=round_.anonymity_threshold,
                          agencies_in_partnership=agencies)
     return RoundScores(round=round_, partnership=partnership, questionnaire=questionnaire,
-                       result=result, invited=invited)
+                       result=result, invited=invited, collaboration=collaboration)
 
 
 def summarise(session: Session, round_: AssessmentRound, catalogue) -> RoundSummary:

@@ -19,6 +19,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.questionnaires.loader import COLLABORATION_KEY, CORE_KEY
 from app.scoring import disclosure
 from app.services import audit, questionnaires, results
 from app.services.accounts import EMAIL_RE
@@ -61,14 +62,22 @@ def _closing_time(day: str, month: str, year: str) -> datetime:
 
 def open_round(session: Session, *, partnership: Partnership, catalogue, questionnaire: str,
                title: str, day: str, month: str, year: str, threshold: str,
-               min_threshold: int, opened_by: User) -> AssessmentRound:
+               min_threshold: int, opened_by: User,
+               collaboration: bool = False) -> AssessmentRound:
     """A round open from now until the end of its closing date, with an anonymity threshold
-    of at least the site's minimum."""
+    of at least the site's minimum; with `collaboration`, a core-instrument round asks the
+    Levels of Collaboration Scale as well, as an optional part."""
     errors = {}
     chosen = questionnaires.choose(session, organisation_id=partnership.organisation_id,
                                    catalogue=catalogue, ref=questionnaire)
     if chosen is None:
         errors["questionnaire"] = "Select the questionnaire for this round"
+    part, roster = None, None
+    if chosen is not None:
+        part, roster, problem = _part_and_roster(session, partnership, catalogue, chosen,
+                                                 collaboration)
+        if problem:
+            errors["collaboration" if collaboration else "questionnaire"] = problem
     count = session.exec(select(func.count()).select_from(AssessmentRound).where(
         AssessmentRound.partnership_id == partnership.id)).one()
     title = title.strip() or f"Round {count + 1}"
@@ -95,15 +104,40 @@ def open_round(session: Session, *, partnership: Partnership, catalogue, questio
         partnership_id=partnership.id, title=title, questionnaire_key=chosen.key,
         questionnaire_version=chosen.version, opens_at=now, closes_at=closes_at,
         questionnaire_sha256=questionnaires.keep_text(session, instrument=chosen),
-        status=RoundStatus.open, anonymity_threshold=threshold_number)
+        status=RoundStatus.open, anonymity_threshold=threshold_number, roster=roster)
+    if part is not None:
+        round_.part_key, round_.part_version = part.key, part.version
+        round_.part_sha256 = questionnaires.keep_text(session, instrument=part)
     session.add(round_)
     session.flush()
     audit.record(session, action="round_opened", user=opened_by, round_=round_,
                  partnership=partnership,
                  detail={"title": title, "questionnaire": chosen.ref,
+                         "part": part.ref if part else None,
                          "closes": closes_at.isoformat(), "threshold": threshold_number})
     session.commit()
     return round_
+
+
+def _part_and_roster(session: Session, partnership: Partnership, catalogue, chosen,
+                     collaboration: bool):
+    """The optional part a round asks (the Levels of Collaboration Scale, beside the core
+    instrument only) and the roster its roster items ask about: the partnership's agencies
+    now, kept on the round. Returns (part, roster, what is wrong)."""
+    part = catalogue.instrument(COLLABORATION_KEY) if collaboration else None
+    if collaboration and (chosen.key != CORE_KEY or part is None):
+        return None, None, ("The Levels of Collaboration Scale can be added only to a round "
+                            "of the core questionnaire. To ask it on its own, choose it as "
+                            "the questionnaire.")
+    asks = [i.questionnaire for i in (chosen, part) if i is not None]
+    if not any(q.has_roster for q in asks):
+        return part, None, None
+    agencies = session.exec(select(Agency).where(Agency.partnership_id == partnership.id)
+                            .order_by(Agency.name)).all()
+    if len(agencies) < 2:
+        return None, None, ("This questionnaire asks each agency about the others: add the "
+                            "partnership's agencies first (at least two).")
+    return part, [[a.id, a.name] for a in agencies], None
 
 
 def close_round(session: Session, *, round_: AssessmentRound, partnership: Partnership,

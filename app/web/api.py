@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, create_model
 
 from app.models import RoundStatus
+from app.scoring.collaboration import CollaborationMap
 from app.scoring.consensus import Consensus
 from app.scoring.result import Coverage
 from app.scoring.scores import GroupScores
@@ -61,6 +62,9 @@ class RoundResult(BaseModel):
     consensus: Consensus
     placements: list[Placement]
     comments: dict[str, list[str]]
+    # When the round asked how the agencies work with each other: every rating shown is the
+    # mean of at least the threshold's respondents (app/scoring/collaboration.py).
+    collaboration: CollaborationMap | None = None
 
 
 ComparisonRow = create_model(

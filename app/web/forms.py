@@ -65,6 +65,7 @@ class OpenRoundForm(PostedForm):
     closes_month: str = Field("", alias="closes-month")
     closes_year: str = Field("", alias="closes-year")
     threshold: str = ""
+    collaboration: str = ""  # the checkbox: ask the Levels of Collaboration Scale as well
 
 
 class InviteForm(PostedForm):

@@ -61,5 +61,7 @@ def result_json(round_id: int, request: Request, user: CurrentUser, session: Ses
         scores = results.score(session, round_, request.app.state.catalogue)
     except results.ResultsNotReady as exc:
         return JSONResponse({"detail": exc.message}, status_code=409)
+    collaboration = scores.collaboration
     return JSONResponse({"round_id": round_.id, "status": round_.status,
-                         "invited": scores.invited, **scores.result.to_dict()})
+                         "invited": scores.invited, **scores.result.to_dict(),
+                         "collaboration": collaboration and collaboration.to_dict()})

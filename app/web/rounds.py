@@ -80,7 +80,8 @@ def open_round(partnership_id: int, request: Request, user: CurrentUser, session
             session, partnership=partnership, catalogue=request.app.state.catalogue,
             questionnaire=form.questionnaire, title=form.title, day=form.closes_day,
             month=form.closes_month, year=form.closes_year, threshold=form.threshold,
-            min_threshold=request.app.state.settings.min_anonymity_threshold, opened_by=user)
+            min_threshold=request.app.state.settings.min_anonymity_threshold, opened_by=user,
+            collaboration=bool(form.collaboration))
     except Invalid as exc:
         return _open_page(request, session, partnership, errors=exc.errors, form=form.values(),
                           status_code=400)
