@@ -13,7 +13,8 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from app.models import Agency, Answer, Organisation, Role, RoundStatus, RoundSummary
-from app.services import comparison, results
+from app.services import comparison, comparison_exports, results
+from app.services.comparison_page import PageQuery, comparison_page
 from tests.conftest import FormClient, sign_in
 from tests.factories import (
     close,
@@ -95,6 +96,19 @@ def test_sorting_and_filtering(admin_client, session):
     assert "<html" not in fragment.text and "comparison-table" in fragment.text
 
 
+def core_instrument(session, org, catalogue=None):
+    from app.questionnaires.loader import load_catalogue
+    found = comparison.instruments(session, organisation_id=org.id,
+                                   catalogue=catalogue or load_catalogue())
+    return comparison.choose(found, "")
+
+
+def page_rows(session, org, **query):
+    instrument = core_instrument(session, org)
+    return comparison_page(session, organisation_id=org.id, instrument=instrument,
+                           query=PageQuery(**query)).rows
+
+
 def test_trend_shows_movement_and_factor_changes(session):
     org = make_organisation(session)
     partnership = make_partnership(session, org, name="Mover")
@@ -105,34 +119,9 @@ def test_trend_shows_movement_and_factor_changes(session):
                               days_ago=30, factor_scores={"funding": 70, "time": 45,
                                                           "leadership": 61})
     session.commit()
-    row = comparison.compare(session, org.id).rows[0]
-    assert row.movement() == {"townsley": 1, "gaster": 2}
+    row = page_rows(session, org)[0]
+    assert row.movement(core_instrument(session, org)) == {"townsley": 1, "gaster": 2}
     assert row.factor_changes(2) == [("funding", 40), ("time", -5)]
-
-
-def test_a_fixed_number_of_queries_whatever_the_number_of_partnerships(engine, session):
-    def queries_for(count: int) -> int:
-        org = make_organisation(session)
-        for n in range(count):
-            partnership = make_partnership(session, org, name=f"P{n}", agencies=())
-            closed_round_with_summary(session, partnership, days_ago=400)
-            closed_round_with_summary(session, partnership, days_ago=30)
-        org_id = org.id
-        session.commit()
-        statements = []
-
-        def count_statement(*args):
-            statements.append(args[2])
-
-        event.listen(engine, "before_cursor_execute", count_statement)
-        try:
-            result = comparison.compare(session, org_id)
-        finally:
-            event.remove(engine, "before_cursor_execute", count_statement)
-        assert len(result.assessed) == count
-        return len(statements)
-
-    assert queries_for(3) == queries_for(60) == 2
 
 
 def test_closing_a_round_keeps_its_summary(session, catalogue, core):
@@ -170,7 +159,7 @@ def test_exports_are_anonymised_and_safe(admin_client, session, catalogue, core)
     client = admin_client(org)
 
     rows = list(csv.reader(io.StringIO(client.get("/compare/answers.csv").text)))
-    assert rows[0] == comparison.ITEM_COLUMNS
+    assert rows[0] == comparison_exports.ITEM_COLUMNS
     body = rows[1:]
     assert len(body) == 4
     # Tiny Agency has one respondent, and the round's four minus Big Agency's three would
@@ -182,11 +171,12 @@ def test_exports_are_anonymised_and_safe(admin_client, session, catalogue, core)
     assert body[0][0].startswith("'=")  # a formula-looking name is defused
 
     table = list(csv.reader(io.StringIO(client.get("/compare/partnerships.csv").text)))
-    assert table[0] == comparison.TABLE_COLUMNS and table[1][0].startswith("'=")
+    assert table[0][:3] == ["partnership", "client_group", "instrument"]
+    assert table[1][0].startswith("'=")
 
     response = client.get("/compare/partnerships.xlsx")
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["Partnerships", "Answers (anonymised)"]
+    assert book.sheetnames == ["Partnerships", "Answers (anonymised)", "Columns"]
     assert book["Partnerships"]["A2"].value.startswith("'=")
     assert book["Answers (anonymised)"].max_row == 5
 
@@ -250,13 +240,12 @@ def test_the_page_is_paged_on_the_server_and_keeps_its_sort_and_filter(admin_cli
     assert names(page("/compare?sort=overall&dir=desc&q=even&page=99")) == names(second)
     refused = client.get("/compare?page=0")
     assert refused.status_code == 422 and "page" in refused.text
-    # The summaries still cover every partnership.
-    assert "across all 60 assessed partnerships" in first.get_text()
+    # The summaries follow the filter: the 30 that match, not only the page's 25.
+    assert "across the 30 assessed partnerships that match the filters" in first.get_text()
+    assert "across all 60 assessed partnerships" in page("/compare").get_text()
 
 
 def test_the_page_needs_the_same_few_queries_whatever_the_number_of_partnerships(engine, session):
-    from app.services.comparison_page import PageQuery, comparison_page
-
     def queries_for(count: int) -> int:
         org = make_organisation(session)
         for n in range(count):
@@ -265,6 +254,7 @@ def test_the_page_needs_the_same_few_queries_whatever_the_number_of_partnerships
             closed_round_with_summary(session, partnership, days_ago=30)
         org_id = org.id
         session.commit()
+        instrument = core_instrument(session, org)
         statements = []
 
         def count_statement(*args):
@@ -272,7 +262,7 @@ def test_the_page_needs_the_same_few_queries_whatever_the_number_of_partnerships
 
         event.listen(engine, "before_cursor_execute", count_statement)
         try:
-            result = comparison_page(session, organisation_id=org_id,
+            result = comparison_page(session, organisation_id=org_id, instrument=instrument,
                                      query=PageQuery(sort="organisation"))
         finally:
             event.remove(engine, "before_cursor_execute", count_statement)
@@ -285,15 +275,12 @@ def test_the_page_needs_the_same_few_queries_whatever_the_number_of_partnerships
 
 
 def test_a_summary_computed_again_is_read_again(session):
-    from app.services.comparison_page import PageQuery, comparison_page
-
     org = make_organisation(session)
     round_ = closed_round_with_summary(session, make_partnership(session, org), overall=40.0)
     session.commit()
 
     def funding() -> float:
-        page = comparison_page(session, organisation_id=org.id, query=PageQuery())
-        return page.rows[0].latest.score("factor", "funding")
+        return page_rows(session, org)[0].latest.score("factor", "funding")
 
     assert funding() == 40.0
     summary = session.get(RoundSummary, round_.id)
