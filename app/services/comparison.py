@@ -7,6 +7,7 @@ import hmac
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from statistics import fmean
 
 from sqlalchemy import func
@@ -47,24 +48,35 @@ class Instrument:
     def label(self, tag: str, value: str) -> str:
         return self.questionnaire.tag_label(tag, value)
 
+    def values(self, tag: str) -> tuple[str, ...]:
+        """A tag's values in the instrument's order (worked out once: a page asks often)."""
+        known = self._values.get(tag)
+        if known is None:
+            known = self._values[tag] = self.questionnaire.tag_values(tag)
+        return known
+
+    @cached_property
+    def _values(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
     def ordered(self, tag: str, seen) -> list[str]:
         """The values of a tag that have scores, in the instrument's order, then any other."""
         seen = dict.fromkeys(seen)
-        known = [v for v in self.questionnaire.tag_values(tag) if v in seen]
+        known = [v for v in self.values(tag) if v in seen]
         return known + [v for v in seen if v not in known]
 
     def levels(self, model: str) -> tuple[str, ...]:
         """A placement model's levels in the instrument's order (empty if it has none)."""
-        return self.questionnaire.tag_values(model)
+        return self.values(model)
 
-    @property
+    @cached_property
     def bands(self) -> Bands | None:
         """The bands factor scores are read against, if they can be read from a 0-100 score
         (bands on totals need the answers, which the summaries do not keep)."""
         bands = self.questionnaire.bands_for("factor")
         return bands if bands and bands.levels and bands.basis != "total" else None
 
-    @property
+    @cached_property
     def band_key(self) -> list[tuple[str, str, int, str]]:
         """(label, letter, shade, range) of each band, highest first: the heatmap's key."""
         bands = self.bands
@@ -88,9 +100,13 @@ class Instrument:
     def band(self, score: float | None) -> tuple[str, str, int] | None:
         """A factor score's band: (label, letter, shade); None without a score or bands."""
         bands = self.bands
-        label = bands.band(score) if bands and score is not None else None
-        return next(((name, letter, shade) for name, letter, shade, _ in self.band_key
-                     if name == label), None)
+        if bands is None or score is None:
+            return None
+        return self._bands_by_label.get(bands.band(score))
+
+    @cached_property
+    def _bands_by_label(self) -> dict[str, tuple[str, str, int]]:
+        return {name: (name, letter, shade) for name, letter, shade, _ in self.band_key}
 
 
 def _number(value: float) -> str:
@@ -215,6 +231,7 @@ class Comparison:
 
     instrument: Instrument
     rows: list[PartnershipRow]
+    _columns: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @property
     def assessed(self) -> list[PartnershipRow]:
@@ -223,10 +240,13 @@ class Comparison:
     def columns(self, tag: str) -> list[str]:
         """The values of a tag that any latest round has a score for, in the instrument's
         order: the columns shown, so a heading's count is the count of its columns."""
-        seen: dict[str, None] = {}
-        for row in self.assessed:
-            seen.update(dict.fromkeys(row.latest.scores.get(tag, {})))
-        return self.instrument.ordered(tag, seen)
+        if tag not in self._columns:
+            seen: dict[str, None] = {}
+            for row in self.rows:
+                if row.latest:
+                    seen.update(dict.fromkeys(row.latest.scores.get(tag, {})))
+            self._columns[tag] = self.instrument.ordered(tag, seen)
+        return self._columns[tag]
 
     @property
     def factors(self) -> list[str]:
@@ -288,7 +308,7 @@ def sort_key(instrument: Instrument, sort: str):
     if sort in PLACEMENTS:
         return lambda row: _placement_key(instrument, sort, row)
     for tag in SCORE_TAGS:
-        if sort in instrument.questionnaire.tag_values(tag):
+        if sort in instrument.values(tag):
             return lambda row: _latest_score(tag, sort, row)
     return FIXED_SORTS["name"]
 

@@ -244,5 +244,4 @@ def to_csv(header: list[str], rows) -> Iterator[str]:
 
 
 def to_xlsx(sheets: dict[str, tuple[list[str], Iterator[list]]]) -> bytes:
-    return xlsx.workbook({title: (header, ([safe_cell(v) for v in row] for row in rows))
-                          for title, (header, rows) in sheets.items()})
+    return xlsx.workbook(sheets, clean=safe_cell)
