@@ -11,7 +11,7 @@ from functools import cached_property
 from statistics import fmean
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import AssessmentRound, Partnership, RoundStatus, RoundSummary
 from app.questionnaires.loader import CORE_KEY, Catalogue
@@ -123,33 +123,29 @@ def _shades(count: int) -> list[int]:
 def instruments(session: Session, *, organisation_id: int,
                 catalogue: Catalogue) -> list[Instrument]:
     """The instruments the organisation's closed, summarised rounds were on (the default one
-    if none): the core instrument first, newest version first. One query; each questionnaire
-    is the one the latest round on it kept."""
-    rows = session.exec(
-        select(AssessmentRound.questionnaire_key, AssessmentRound.questionnaire_version,
-               AssessmentRound.questionnaire_sha256, func.max(AssessmentRound.id),
-               func.count(func.distinct(AssessmentRound.partnership_id)))
-        .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
-        .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
-        .where(Partnership.organisation_id == organisation_id,
-               AssessmentRound.status == RoundStatus.closed)
-        .group_by(AssessmentRound.questionnaire_key, AssessmentRound.questionnaire_version,
-                  AssessmentRound.questionnaire_sha256)).all()
-    latest: dict[tuple[str, int], tuple[int, str | None]] = {}
-    counts: Counter = Counter()
-    for key, version, sha256, newest, partnerships in rows:
-        counts[(key, version)] += partnerships  # an upper bound if a version's text changed
-        if (key, version) not in latest or newest > latest[(key, version)][0]:
-            latest[(key, version)] = (newest, sha256)
+    if none): the core instrument first, newest version first. Two queries; each
+    questionnaire is the one the latest round on it kept."""
+    on = (select(AssessmentRound.questionnaire_key, AssessmentRound.questionnaire_version)
+          .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
+          .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
+          .where(Partnership.organisation_id == organisation_id,
+                 AssessmentRound.status == RoundStatus.closed)
+          .group_by(AssessmentRound.questionnaire_key, AssessmentRound.questionnaire_version))
+    used = session.exec(on.add_columns(
+        func.max(AssessmentRound.id), func.count(func.distinct(AssessmentRound.partnership_id))
+    )).all()
+    # The text each latest round kept: a version's file may have been edited between rounds.
+    kept_by = dict(session.exec(select(AssessmentRound.id, AssessmentRound.questionnaire_sha256)
+                                .where(col(AssessmentRound.id).in_([u[2] for u in used]))).all())
     found = []
-    for (key, version), (round_id, sha256) in latest.items():
+    for key, version, newest, partnerships in used:
         kept = questionnaires.find_round_questionnaire(session, round_=AssessmentRound(
-            id=round_id, questionnaire_key=key, questionnaire_version=version,
-            questionnaire_sha256=sha256), catalogue=catalogue)
+            id=newest, questionnaire_key=key, questionnaire_version=version,
+            questionnaire_sha256=kept_by.get(newest)), catalogue=catalogue)
         # A definition no longer kept or installed: its scores still compare, by their ids.
         kept = kept or Questionnaire(key=key, version=version, title=key, scales={},
                                      sections=())
-        found.append(Instrument(key, version, kept, counts[(key, version)]))
+        found.append(Instrument(key, version, kept, partnerships))
     if not found:  # nothing closed yet: the partnerships are listed on the default instrument
         default = catalogue.instruments()[0]
         found.append(Instrument(default.key, default.version, default.questionnaire, 0))
