@@ -4,13 +4,12 @@ from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from app.models import Role
 from app.services import comparison, comparison_exports
 from app.services.comparison_page import PageQuery, comparison_page, latest_rounds
-from app.services.responses import ResponseError
 from app.web import api
 from app.web.access import CurrentUser, SessionDep, require_role
 from app.web.render import render
@@ -29,9 +28,9 @@ def _instrument(request: Request, session, user, ref: str) -> tuple[list, compar
     chosen = comparison.choose(found, ref)
     if chosen is None:
         names = "; ".join(f"{i.name}: {i.ref}" for i in found)
-        raise ResponseError(404, "No partnership to compare on this instrument",
-                            f"None of your partnerships has a closed round on ‘{ref}’. "
-                            f"Compare on one of these instead: {names}.")
+        # A page, or JSON under /api/ (app/web/errors.py).
+        raise HTTPException(404, f"None of your partnerships has a closed round on ‘{ref}’. "
+                                 f"Compare on one of these instead: {names}.")
     return found, chosen
 
 
@@ -164,7 +163,7 @@ def table_xlsx(request: Request, user: CurrentUser, session: SessionDep,
 
 @router.get("/api/compare", response_model=None,
             responses={200: {"model": api.Comparison, "description": "The comparison table"},
-                       **api.errors(401, 403, 404, 503)})
+                       **api.errors(401, 403, 404, 422, 503)})
 def compare_json(request: Request, user: CurrentUser, session: SessionDep,
                  instrument: InstrumentRef = "") -> dict:
     """The comparison table as JSON on one instrument: one object per partnership, with its
