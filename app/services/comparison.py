@@ -227,22 +227,25 @@ class Comparison:
 
     instrument: Instrument
     rows: list[PartnershipRow]
-    _columns: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def assessed(self) -> list[PartnershipRow]:
-        return [r for r in self.rows if r.latest]
+        """The rows with a closed round (worked out once: there may be thousands)."""
+        return [r for r in self.rows if r.rounds]
+
+    @cached_property
+    def _scored(self) -> dict[str, dict]:
+        """Each tag's values that any latest round has a score for, in one pass."""
+        scored: dict[str, dict] = defaultdict(dict)
+        for row in self.assessed:
+            for tag, values in row.rounds[-1].scores.items():
+                scored[tag].update(values)  # only the keys are used
+        return scored
 
     def columns(self, tag: str) -> list[str]:
         """The values of a tag that any latest round has a score for, in the instrument's
         order: the columns shown, so a heading's count is the count of its columns."""
-        if tag not in self._columns:
-            seen: dict[str, None] = {}
-            for row in self.rows:
-                if row.latest:
-                    seen.update(dict.fromkeys(row.latest.scores.get(tag, {})))
-            self._columns[tag] = self.instrument.ordered(tag, seen)
-        return self._columns[tag]
+        return self.instrument.ordered(tag, self._scored.get(tag, {}))
 
     @property
     def factors(self) -> list[str]:
