@@ -11,7 +11,7 @@ from functools import cached_property
 from statistics import fmean
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.models import AssessmentRound, Partnership, RoundStatus, RoundSummary
 from app.questionnaires.loader import CORE_KEY, Catalogue
@@ -123,25 +123,27 @@ def _shades(count: int) -> list[int]:
 def instruments(session: Session, *, organisation_id: int,
                 catalogue: Catalogue) -> list[Instrument]:
     """The instruments the organisation's closed, summarised rounds were on (the default one
-    if none): the core instrument first, newest version first. Two queries; each
+    if none): the core instrument first, newest version first. One query; each
     questionnaire is the one the latest round on it kept."""
-    on = (select(AssessmentRound.questionnaire_key, AssessmentRound.questionnaire_version)
-          .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
-          .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
-          .where(Partnership.organisation_id == organisation_id,
-                 AssessmentRound.status == RoundStatus.closed)
-          .group_by(AssessmentRound.questionnaire_key, AssessmentRound.questionnaire_version))
-    used = session.exec(on.add_columns(
-        func.max(AssessmentRound.id), func.count(func.distinct(AssessmentRound.partnership_id))
-    )).all()
-    # The text each latest round kept: a version's file may have been edited between rounds.
-    kept_by = dict(session.exec(select(AssessmentRound.id, AssessmentRound.questionnaire_sha256)
-                                .where(col(AssessmentRound.id).in_([u[2] for u in used]))).all())
+    used = (select(AssessmentRound.questionnaire_key.label("key"),
+                   AssessmentRound.questionnaire_version.label("version"),
+                   func.max(AssessmentRound.id).label("newest"),
+                   func.count(func.distinct(AssessmentRound.partnership_id)).label("count"))
+            .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
+            .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
+            .where(Partnership.organisation_id == organisation_id,
+                   AssessmentRound.status == RoundStatus.closed)
+            .group_by(AssessmentRound.questionnaire_key,
+                      AssessmentRound.questionnaire_version)).subquery()
+    # With the text each latest round kept: a version's file may have been edited since.
+    rows = session.exec(select(used.c.key, used.c.version, used.c.newest, used.c.count,
+                               AssessmentRound.questionnaire_sha256)
+                        .join(AssessmentRound, AssessmentRound.id == used.c.newest)).all()
     found = []
-    for key, version, newest, partnerships in used:
+    for key, version, newest, partnerships, sha256 in rows:
         kept = questionnaires.find_round_questionnaire(session, round_=AssessmentRound(
             id=newest, questionnaire_key=key, questionnaire_version=version,
-            questionnaire_sha256=kept_by.get(newest)), catalogue=catalogue)
+            questionnaire_sha256=sha256), catalogue=catalogue)
         # A definition no longer kept or installed: its scores still compare, by their ids.
         kept = kept or Questionnaire(key=key, version=version, title=key, scales={},
                                      sections=())
