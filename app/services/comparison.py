@@ -1,46 +1,170 @@
-"""An organisation's partnerships side by side, built from the score summaries kept for
-closed rounds, in a fixed number of queries however many partnerships there are."""
+"""An organisation's partnerships side by side on one instrument, built from the score
+summaries kept for closed rounds: the instruments there are to compare on, each row's rounds,
+sorting and filtering. The queries are in comparison_page, the exports in comparison_exports."""
 
-import csv
 import hashlib
 import hmac
-import io
-import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from functools import cached_property
 from statistics import fmean
 
-from sqlmodel import Session, col, select
+from sqlalchemy import func
+from sqlmodel import Session, select
 
-from app.models import (
-    Agency,
-    Answer,
-    AssessmentRound,
-    Partnership,
-    Respondent,
-    RoundStatus,
-    RoundSummary,
-)
-from app.questionnaires.schema import ROSTER_MARK
-from app.scoring import disclosure
+from app.models import AssessmentRound, Partnership, RoundStatus, RoundSummary
+from app.questionnaires.loader import CORE_KEY, Catalogue
+from app.questionnaires.schema import Bands, Questionnaire
+from app.services import questionnaires
 from app.services.inputs import strip_control_characters
-from app.services.results import counted
 
-DIMENSIONS = ("organisation", "joint_investment", "integration")
-AREAS = ("working_relationships", "multi_agency_processes", "resources",
-         "management_governance")
-TOWNSLEY = ("autonomous", "coordinated", "integrated")
-GASTER = ("1", "2", "3", "4", "5")
+# The tags whose scores the table shows as columns, and the placements it can show, when the
+# instrument has them; the factors are the heatmap's columns.
+SCORE_TAGS = ("dimension", "area")
+PLACEMENTS = ("townsley", "gaster")
+HEAT_STEPS = 5  # shades of the heatmap's scale (compare.css: .maps-heat--1 to --5)
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A questionnaire (key and version) that rounds of the organisation were scored on: only
+    partnerships on the same one are compared, since scores of different instruments do not
+    measure the same thing."""
+
+    key: str
+    version: int
+    questionnaire: Questionnaire
+    partnerships: int  # how many of the organisation's partnerships have a closed round on it
+
+    @property
+    def ref(self) -> str:
+        return f"{self.key}@{self.version}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.questionnaire.title} (version {self.version})"
+
+    def label(self, tag: str, value: str) -> str:
+        return self.questionnaire.tag_label(tag, value)
+
+    def values(self, tag: str) -> tuple[str, ...]:
+        """A tag's values in the instrument's order (worked out once: a page asks often)."""
+        known = self._values.get(tag)
+        if known is None:
+            known = self._values[tag] = self.questionnaire.tag_values(tag)
+        return known
+
+    @cached_property
+    def _values(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    def ordered(self, tag: str, seen) -> list[str]:
+        """The values of a tag that have scores, in the instrument's order, then any other."""
+        seen = dict.fromkeys(seen)
+        known = [v for v in self.values(tag) if v in seen]
+        return known + [v for v in seen if v not in known]
+
+    def levels(self, model: str) -> tuple[str, ...]:
+        """A placement model's levels in the instrument's order (empty if it has none)."""
+        return self.values(model)
+
+    @cached_property
+    def bands(self) -> Bands | None:
+        """The bands factor scores are read against, if they can be read from a 0-100 score
+        (bands on totals need the answers, which the summaries do not keep)."""
+        bands = self.questionnaire.bands_for("factor")
+        return bands if bands and bands.levels and bands.basis != "total" else None
+
+    @cached_property
+    def band_key(self) -> list[tuple[str, str, int, str]]:
+        """(label, letter, shade, range) of each band, highest first: the heatmap's key."""
+        bands = self.bands
+        if bands is None:
+            return []
+        labels = [b.label for b in bands.levels]
+        letters = [label[:1].upper() for label in labels]
+        if len(set(letters)) < len(letters):  # bands whose names start alike: numbered
+            letters = [str(n) for n in range(len(labels), 0, -1)]
+        unit = "" if bands.basis == "score" else " on the scale"
+        bounds = [_number(b.min) for b in bands.levels]
+        if len(bounds) == 1:
+            ranges = ["every score"]
+        else:  # band i runs from its minimum to under the minimum of the band above it
+            ranges = [f"{bounds[0]} and above{unit}"]
+            ranges += [f"{low} to under {high}{unit}"
+                       for high, low in zip(bounds[:-2], bounds[1:-1], strict=True)]
+            ranges.append(f"under {bounds[-2]}{unit}")
+        return list(zip(labels, letters, _shades(len(labels)), ranges, strict=True))
+
+    def band(self, score: float | None) -> tuple[str, str, int] | None:
+        """A factor score's band: (label, letter, shade); None without a score or bands."""
+        bands = self.bands
+        if bands is None or score is None:
+            return None
+        return self._bands_by_label.get(bands.band(score))
+
+    @cached_property
+    def _bands_by_label(self) -> dict[str, tuple[str, str, int]]:
+        return {name: (name, letter, shade) for name, letter, shade, _ in self.band_key}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _shades(count: int) -> list[int]:
+    """The shades of `count` bands, highest first: spread over the scale, darkest highest."""
+    if count == 1:
+        return [HEAT_STEPS]
+    return [HEAT_STEPS - round(i * (HEAT_STEPS - 1) / (count - 1)) for i in range(count)]
+
+
+def instruments(session: Session, *, organisation_id: int,
+                catalogue: Catalogue) -> list[Instrument]:
+    """The instruments the organisation's closed, summarised rounds were on (the default one
+    if none): the core instrument first, newest version first. One query; each
+    questionnaire is the one the latest round on it kept."""
+    used = (select(AssessmentRound.questionnaire_key.label("key"),
+                   AssessmentRound.questionnaire_version.label("version"),
+                   func.max(AssessmentRound.id).label("newest"),
+                   func.count(func.distinct(AssessmentRound.partnership_id)).label("count"))
+            .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
+            .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
+            .where(Partnership.organisation_id == organisation_id,
+                   AssessmentRound.status == RoundStatus.closed)
+            .group_by(AssessmentRound.questionnaire_key,
+                      AssessmentRound.questionnaire_version)).subquery()
+    # With the text each latest round kept: a version's file may have been edited since.
+    rows = session.exec(select(used.c.key, used.c.version, used.c.newest, used.c.count,
+                               AssessmentRound.questionnaire_sha256)
+                        .join(AssessmentRound, AssessmentRound.id == used.c.newest)).all()
+    found = []
+    for key, version, newest, partnerships, sha256 in rows:
+        kept = questionnaires.find_round_questionnaire(session, round_=AssessmentRound(
+            id=newest, questionnaire_key=key, questionnaire_version=version,
+            questionnaire_sha256=sha256), catalogue=catalogue)
+        # A definition no longer kept or installed: its scores still compare, by their ids.
+        kept = kept or Questionnaire(key=key, version=version, title=key, scales={},
+                                     sections=())
+        found.append(Instrument(key, version, kept, partnerships))
+    if not found:  # nothing closed yet: the partnerships are listed on the default instrument
+        default = catalogue.instruments()[0]
+        found.append(Instrument(default.key, default.version, default.questionnaire, 0))
+    return sorted(found, key=lambda i: (i.key != CORE_KEY, i.questionnaire.title.casefold(),
+                                        i.key, -i.version))
+
+
+def choose(found: list[Instrument], ref: str) -> Instrument | None:
+    """The instrument "key@version" among those found; the first (the default) for ""."""
+    return next((i for i in found if i.ref == ref), None) if ref else found[0]
 
 
 @dataclass
 class RoundPoint:
     round_id: int
     title: str
-    closes_at: datetime
+    closed_on: datetime  # when the round closed: early, or at its planned date
     respondents: int
     invited: int
     townsley: str | None
@@ -71,13 +195,13 @@ class PartnershipRow:
     def previous(self) -> RoundPoint | None:
         return self.rounds[-2] if len(self.rounds) > 1 else None
 
-    def movement(self) -> dict[str, int | None]:
+    def movement(self, instrument: Instrument) -> dict[str, int | None]:
         """Steps moved on each ladder since the previous round (+ up, - down)."""
         latest, previous = self.latest, self.previous
         if not latest or not previous:
-            return {"townsley": None, "gaster": None}
-        return {"townsley": _step(TOWNSLEY, previous.townsley, latest.townsley),
-                "gaster": _step(GASTER, previous.gaster, latest.gaster)}
+            return dict.fromkeys(PLACEMENTS)
+        return {model: _step(instrument.levels(model), getattr(previous, model),
+                             getattr(latest, model)) for model in PLACEMENTS}
 
     def factor_changes(self, limit: int = 3) -> list[tuple[str, float]]:
         """The factors that changed most since the previous round, largest first."""
@@ -100,17 +224,43 @@ def _step(order, before, after) -> int | None:
 
 @dataclass
 class Comparison:
+    """Partnerships on one instrument, each with its closed rounds on it (or only the
+    latest), and the summaries over them."""
+
+    instrument: Instrument
     rows: list[PartnershipRow]
-    factors: list[str]
+
+    @cached_property
+    def assessed(self) -> list[PartnershipRow]:
+        """The rows with a closed round (worked out once: there may be thousands)."""
+        return [r for r in self.rows if r.rounds]
+
+    @cached_property
+    def _scored(self) -> dict[str, dict]:
+        """Each tag's values that any latest round has a score for, in one pass."""
+        scored: dict[str, dict] = defaultdict(dict)
+        for row in self.assessed:
+            for tag, values in row.rounds[-1].scores.items():
+                scored[tag].update(values)  # only the keys are used
+        return scored
+
+    def columns(self, tag: str) -> list[str]:
+        """The values of a tag that any latest round has a score for, in the instrument's
+        order: the columns shown, so a heading's count is the count of its columns."""
+        return self.instrument.ordered(tag, self._scored.get(tag, {}))
 
     @property
-    def assessed(self) -> list[PartnershipRow]:
-        return [r for r in self.rows if r.latest]
+    def factors(self) -> list[str]:
+        return self.columns("factor")
+
+    @property
+    def placements(self) -> list[str]:
+        """The placement models the instrument has (the table's columns and filters)."""
+        return [model for model in PLACEMENTS if self.instrument.levels(model)]
 
     def placement_counts(self, model: str) -> dict[str, int]:
-        order = TOWNSLEY if model == "townsley" else GASTER
         counts = Counter(getattr(r.latest, model) for r in self.assessed)
-        return {level: counts.get(level, 0) for level in order} | (
+        return {level: counts.get(level, 0) for level in self.instrument.levels(model)} | (
             {"not placed": counts[None]} if counts.get(None) else {})
 
     def factor_means(self) -> list[tuple[str, float]]:
@@ -131,56 +281,43 @@ class Comparison:
                 if score is not None and row.latest.townsley:
                     grouped[row.latest.townsley][impact].append(score)
         return {level: {impact: fmean(v) for impact, v in grouped[level].items()}
-                for level in TOWNSLEY if level in grouped}
-
-
-def compare(session: Session, organisation_id: int) -> Comparison:
-    """Two queries: the organisation's partnerships, then all their closed rounds' summaries."""
-    partnerships = session.exec(
-        select(Partnership).where(Partnership.organisation_id == organisation_id)
-        .order_by(Partnership.name)).all()
-    rows = {p.id: PartnershipRow(p.id, p.name, p.client_group) for p in partnerships}
-    summaries = session.exec(
-        select(AssessmentRound.id, AssessmentRound.partnership_id, AssessmentRound.title,
-               AssessmentRound.closes_at, RoundSummary.respondents, RoundSummary.invited,
-               RoundSummary.townsley, RoundSummary.gaster, RoundSummary.overall,
-               RoundSummary.scores)
-        .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
-        .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
-        .where(Partnership.organisation_id == organisation_id,
-               AssessmentRound.status == RoundStatus.closed)
-        .order_by(AssessmentRound.closes_at, AssessmentRound.id)).all()
-    factors: dict[str, None] = {}
-    for (round_id, partnership_id, title, closes_at, respondents, invited, townsley, gaster,
-         overall, scores) in summaries:
-        scores = scores or {}
-        factors.update(dict.fromkeys(scores.get("factor", {})))
-        rows[partnership_id].rounds.append(RoundPoint(
-            round_id=round_id, title=title, closes_at=closes_at, respondents=respondents,
-            invited=invited, townsley=townsley, gaster=gaster, overall=overall, scores=scores))
-    return Comparison(rows=list(rows.values()), factors=list(factors))
+                for level in self.instrument.levels("townsley") if level in grouped}
 
 
 def _latest_score(tag: str, value: str, row) -> float | None:
     return row.latest.score(tag, value) if row.latest else None
 
 
-SORT_KEYS = {
+def _placement_key(instrument: Instrument, model: str, row) -> int | None:
+    levels = instrument.levels(model)
+    level = getattr(row.latest, model) if row.latest else None
+    return levels.index(level) if level in levels else None
+
+
+FIXED_SORTS = {
     "name": lambda r: r.name.lower(),
-    "round": lambda r: r.latest.closes_at.timestamp() if r.latest else None,
+    "round": lambda r: r.latest.closed_on.timestamp() if r.latest else None,
     "response_rate": lambda r: r.latest.response_rate if r.latest else None,
-    "townsley": lambda r: TOWNSLEY.index(r.latest.townsley)
-    if r.latest and r.latest.townsley in TOWNSLEY else None,
-    "gaster": lambda r: int(r.latest.gaster) if r.latest and r.latest.gaster else None,
     "overall": lambda r: r.latest.overall if r.latest else None,
-    **{d: partial(_latest_score, "dimension", d) for d in DIMENSIONS},
-    **{a: partial(_latest_score, "area", a) for a in AREAS},
 }
 
 
-def sort_and_filter(rows: list[PartnershipRow], *, sort: str = "name", descending=False,
-                    text: str = "", townsley: str = "", gaster: str = "") -> list[PartnershipRow]:
-    key = SORT_KEYS.get(sort, SORT_KEYS["name"])
+def sort_key(instrument: Instrument, sort: str):
+    """The key of a column: a fixed one, a placement, or a score tag's value."""
+    if sort in FIXED_SORTS:
+        return FIXED_SORTS[sort]
+    if sort in PLACEMENTS:
+        return lambda row: _placement_key(instrument, sort, row)
+    for tag in SCORE_TAGS:
+        if sort in instrument.values(tag):
+            return lambda row: _latest_score(tag, sort, row)
+    return FIXED_SORTS["name"]
+
+
+def sort_and_filter(rows: list[PartnershipRow], instrument: Instrument, *, sort: str = "name",
+                    descending=False, text: str = "", townsley: str = "",
+                    gaster: str = "") -> list[PartnershipRow]:
+    key = sort_key(instrument, sort)
     needle = text.strip().lower()
     chosen = [r for r in rows
               if (not needle or needle in r.name.lower() or needle in r.client_group.lower())
@@ -194,117 +331,7 @@ def sort_and_filter(rows: list[PartnershipRow], *, sort: str = "name", descendin
     return [r for *_, r in present + missing]
 
 
-TABLE_COLUMNS = (["partnership", "client_group", "latest_round", "closed", "respondents",
-                  "invited", "response_rate", "townsley", "gaster", "overall"]
-                 + [f"dimension_{d}" for d in DIMENSIONS] + [f"area_{a}" for a in AREAS])
-
-
-def table_rows(rows: list[PartnershipRow]) -> Iterator[list]:
-    for row in rows:
-        latest = row.latest
-        if latest is None:
-            yield [row.name, row.client_group] + [None] * (len(TABLE_COLUMNS) - 2)
-            continue
-        yield ([row.name, row.client_group, latest.title, latest.closes_at.date().isoformat(),
-                latest.respondents, latest.invited,
-                None if latest.response_rate is None else round(latest.response_rate, 3),
-                latest.townsley, latest.gaster, _round(latest.overall)]
-               + [_round(latest.score("dimension", d)) for d in DIMENSIONS]
-               + [_round(latest.score("area", a)) for a in AREAS])
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
-
-
-ITEM_COLUMNS = ["partnership", "round", "respondent", "agency", "sector", "level", "item_id",
-                "value"]
 SUPPRESSED = "(withheld)"
-
-
-@dataclass(frozen=True)
-class _Released:
-    """What a download says about one counted respondent."""
-
-    pseudonym: str
-    agency: str
-    sector: str
-    level: str
-
-
-def item_rows(session: Session, organisation_id: int) -> Iterator[list]:
-    """Every counted answer in the organisation's closed rounds, anonymised for one download:
-
-    - a round too small to show any figure is left out;
-    - a row's agency (with its sector) and level are shown only where the round's results show
-      that group (the same disclosure plan); if a combination of the two shown would still hold
-      fewer people than the threshold, the round's levels are all withheld, so every
-      combination a row carries holds at least the threshold (k-anonymity by global recoding);
-    - respondents get pseudonyms from a key made for this download, so no two downloads or
-      rounds can be joined on them, and rows are in pseudonym order, not the order people
-      answered."""
-    released = _released(session, organisation_id, key=secrets.token_bytes(32))
-    answers = session.exec(
-        select(Partnership.name, AssessmentRound.title, AssessmentRound.id, Respondent.id,
-               Answer.item_id, Answer.value)
-        .join(AssessmentRound, AssessmentRound.id == Respondent.round_id)
-        .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
-        .join(Answer, Answer.respondent_id == Respondent.id)
-        .where(col(Respondent.id).in_(list(released) or [-1]), col(Answer.value).is_not(None),
-               # Not roster answers ("item@agency"): which agency a respondent was not asked
-               # about would give their agency away (docs/privacy.md, rule 5).
-               col(Answer.item_id).not_like(f"%{ROSTER_MARK}%"))
-        .order_by(Partnership.name, AssessmentRound.id)
-        .execution_options(yield_per=2000))
-    buffered: list[list] = []
-    current = None
-    for partnership, title, round_id, respondent_id, item_id, value in answers:
-        if round_id != current and buffered:
-            yield from sorted(buffered, key=lambda r: (r[2], r[6]))
-            buffered = []
-        current = round_id
-        person = released[respondent_id]
-        buffered.append([partnership, title, person.pseudonym, person.agency, person.sector,
-                         person.level, item_id, value])
-    yield from sorted(buffered, key=lambda r: (r[2], r[6]))
-
-
-def _released(session: Session, organisation_id: int, *, key: bytes) -> dict[int, _Released]:
-    """Each counted respondent of the organisation's closed rounds, as a download shows them."""
-    people = session.exec(
-        select(AssessmentRound.id, AssessmentRound.anonymity_threshold,
-               AssessmentRound.closed_at, Respondent.id, Respondent.submitted_at,
-               Respondent.revoked_at, Agency.name, Agency.sector, Respondent.level)
-        .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
-        .join(Respondent, Respondent.round_id == AssessmentRound.id)
-        .join(Agency, Agency.id == Respondent.agency_id)
-        .where(Partnership.organisation_id == organisation_id,
-               AssessmentRound.status == RoundStatus.closed,
-               col(Respondent.submitted_at).is_not(None))).all()
-    by_round = defaultdict(list)
-    for round_id, threshold, closed_at, respondent_id, submitted, revoked, *who in people:
-        if counted(submitted, revoked, closed_at):
-            by_round[(round_id, threshold)].append((respondent_id, *who))
-    released = {}
-    for (_, threshold), members in by_round.items():
-        shown = disclosure.plan(disclosure.cells_of((a, lv) for _, a, _, lv in members),
-                                threshold)
-        if not shown.whole:
-            continue
-        agency = {m[0]: m[1] if shown.shows(disclosure.AGENCY, m[1]) else SUPPRESSED
-                  for m in members}
-        level = {m[0]: m[3] if shown.shows(disclosure.LEVEL, m[3]) else SUPPRESSED
-                 for m in members}
-        combinations = Counter((agency[m[0]], level[m[0]]) for m in members)
-        if min(combinations.values()) < threshold:
-            level = dict.fromkeys(level, SUPPRESSED)
-        for respondent_id, _agency, sector, _level in members:
-            shown_agency = agency[respondent_id]
-            released[respondent_id] = _Released(
-                pseudonym=pseudonym(key, respondent_id), agency=shown_agency,
-                sector=SUPPRESSED if shown_agency == SUPPRESSED else sector,
-                level=level[respondent_id])
-    return released
 
 
 def pseudonym(key: bytes, respondent_id: int) -> str:
@@ -322,30 +349,3 @@ def safe_cell(value):
     if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
-
-
-def to_csv(header: list[str], rows) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def to_xlsx(sheets: dict[str, tuple[list[str], Iterator[list]]]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for title, (header, rows) in sheets.items():
-        sheet = book.create_sheet(title)
-        sheet.append(header)
-        for row in rows:
-            sheet.append([safe_cell(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

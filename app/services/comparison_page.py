@@ -1,5 +1,6 @@
-"""The comparison page: one page of an organisation's partnerships, sorted and filtered on the
-server, beside summaries of all of them, in a few queries however many there are. Only the
+"""The comparison page: one page of an organisation's partnerships on one instrument, sorted and
+filtered on the server, beside summaries of all that match, in a few queries however many
+there are. Only the
 score summaries the page uses are read: every partnership's latest round (for sorting by score
 and for the summaries), and the rounds before it only for the page's rows; and each is parsed
 once, until it is computed again."""
@@ -9,11 +10,17 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Text, cast, func
+from sqlalchemy import Text, case, cast, func
 from sqlmodel import Session, col, select
 
 from app.models import AssessmentRound, Partnership, RoundStatus, RoundSummary
-from app.services.comparison import Comparison, PartnershipRow, RoundPoint, sort_and_filter
+from app.services.comparison import (
+    Comparison,
+    Instrument,
+    PartnershipRow,
+    RoundPoint,
+    sort_and_filter,
+)
 
 PER_PAGE = 25
 
@@ -36,8 +43,9 @@ class ComparisonPage:
     page: int  # the page shown: the one asked for, or the last there is
     pages: int
     per_page: int
-    # Every partnership with its latest closed round only, for the summaries.
+    # The matching partnerships with their latest closed round only, for the summaries.
     overview: Comparison
+    total: int  # the organisation's partnerships, matching or not
 
     @property
     def first(self) -> int:
@@ -61,42 +69,60 @@ class ComparisonPage:
         return numbers
 
 
-def comparison_page(session: Session, *, organisation_id: int, query: PageQuery,
-                    per_page: int = PER_PAGE) -> ComparisonPage:
-    overview = _latest_rounds(session, organisation_id)
-    chosen = sort_and_filter(overview.rows, sort=query.sort, descending=query.descending,
-                             text=query.text, townsley=query.townsley, gaster=query.gaster)
+def comparison_page(session: Session, *, organisation_id: int, instrument: Instrument,
+                    query: PageQuery, per_page: int = PER_PAGE) -> ComparisonPage:
+    everyone = latest_rounds(session, organisation_id=organisation_id, instrument=instrument)
+    chosen = sort_and_filter(everyone.rows, instrument, sort=query.sort,
+                             descending=query.descending, text=query.text,
+                             townsley=query.townsley, gaster=query.gaster)
     pages = max(1, math.ceil(len(chosen) / per_page))
     page = min(max(query.page, 1), pages)
     rows = chosen[(page - 1) * per_page:page * per_page]
-    _all_rounds(session, organisation_id, [row for row in rows if row.latest])
+    _all_rounds(session, organisation_id, instrument, [row for row in rows if row.latest])
     return ComparisonPage(query=query, rows=rows, matching=len(chosen), page=page,
-                          pages=pages, per_page=per_page, overview=overview)
+                          pages=pages, per_page=per_page, total=len(everyone.rows),
+                          overview=Comparison(instrument=instrument, rows=chosen))
 
 
-def _rounds_of(organisation_id: int):
-    """The organisation's closed rounds that have summaries, with what the page shows."""
+def _closed_on():
+    # AssessmentRound.closing_date in SQL, so rounds sort on it: closed early, or at the planned
+    # date (a round closed after its date stopped taking answers at the date).
+    return case((AssessmentRound.closed_at < AssessmentRound.closes_at, AssessmentRound.closed_at),
+                else_=AssessmentRound.closes_at)
+
+
+def _on(organisation_id: int, instrument: Instrument) -> tuple:
+    """The organisation's closed rounds on the instrument (key and version)."""
+    return (Partnership.organisation_id == organisation_id,
+            AssessmentRound.status == RoundStatus.closed,
+            AssessmentRound.questionnaire_key == instrument.key,
+            AssessmentRound.questionnaire_version == instrument.version)
+
+
+def _rounds_of(organisation_id: int, instrument: Instrument):
+    """The organisation's closed rounds on the instrument that have summaries, with what the
+    page shows."""
     return (select(AssessmentRound.partnership_id, AssessmentRound.id, AssessmentRound.title,
-                   AssessmentRound.closes_at, RoundSummary.respondents, RoundSummary.invited,
+                   _closed_on().label("closed_on"), RoundSummary.respondents,
+                   RoundSummary.invited,
                    RoundSummary.townsley, RoundSummary.gaster, RoundSummary.overall,
                    RoundSummary.computed_at)
             .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
             .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
-            .where(Partnership.organisation_id == organisation_id,
-                   AssessmentRound.status == RoundStatus.closed))
+            .where(*_on(organisation_id, instrument)))
 
 
-def _latest_ids(organisation_id: int):
-    """The id of each partnership's latest closed round with a summary. (Ranked on the ids
-    alone: ranking whole rows would carry every round's scores through the sort.)"""
+def _latest_ids(organisation_id: int, instrument: Instrument):
+    """The id of each partnership's latest closed round on the instrument with a summary.
+    (Ranked on the ids alone: ranking whole rows would carry every round's scores through the
+    sort.)"""
     newest_first = func.row_number().over(
         partition_by=AssessmentRound.partnership_id,
-        order_by=(col(AssessmentRound.closes_at).desc(), col(AssessmentRound.id).desc()))
+        order_by=(_closed_on().desc(), col(AssessmentRound.id).desc()))
     ranked = (select(AssessmentRound.id, newest_first.label("newest_first"))
               .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
               .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
-              .where(Partnership.organisation_id == organisation_id,
-                     AssessmentRound.status == RoundStatus.closed)).subquery()
+              .where(*_on(organisation_id, instrument))).subquery()
     return select(ranked.c.id).where(ranked.c.newest_first == 1)
 
 
@@ -109,7 +135,7 @@ _PARSED_LIMIT = 100_000  # rounds (a few kilobytes each); past it, start again
 def _points(connection, rows) -> list[tuple[int, RoundPoint]]:
     """(partnership id, round) for these rows, their scores from _PARSED or the database."""
     found = [(row.partnership_id, row.computed_at,
-              RoundPoint(round_id=row.id, title=row.title, closes_at=row.closes_at,
+              RoundPoint(round_id=row.id, title=row.title, closed_on=row.closed_on,
                          respondents=row.respondents, invited=row.invited,
                          townsley=row.townsley, gaster=row.gaster, overall=row.overall,
                          scores={})) for row in rows]
@@ -129,32 +155,36 @@ def _points(connection, rows) -> list[tuple[int, RoundPoint]]:
     return [(partnership_id, point) for partnership_id, _, point in found]
 
 
-def _latest_rounds(session: Session, organisation_id: int) -> Comparison:
-    """Every partnership of the organisation, each with its latest closed round only."""
+def latest_rounds(session: Session, *, organisation_id: int,
+                  instrument: Instrument) -> Comparison:
+    """Every partnership of the organisation, each with its latest closed round on the
+    instrument only (none if it has none on it): what the summaries and the exports use."""
     connection = session.connection()
     partnerships = connection.execute(
         select(Partnership.id, Partnership.name, Partnership.client_group)
         .where(Partnership.organisation_id == organisation_id).order_by(Partnership.name))
     rows = {id_: PartnershipRow(id_, name, client_group)
             for id_, name, client_group in partnerships}
-    latest = _rounds_of(organisation_id).where(
-        col(AssessmentRound.id).in_(_latest_ids(organisation_id))).order_by(AssessmentRound.id)
-    factors: dict[str, None] = {}
+    latest = _rounds_of(organisation_id, instrument).where(
+        col(AssessmentRound.id).in_(_latest_ids(organisation_id, instrument))
+    ).order_by(AssessmentRound.id)
     for partnership_id, point in _points(connection, connection.execute(latest)):
         rows[partnership_id].rounds = [point]
-        factors.update(dict.fromkeys(point.scores.get("factor", {})))
-    return Comparison(rows=list(rows.values()), factors=list(factors))
+    return Comparison(instrument=instrument, rows=list(rows.values()))
 
 
-def _all_rounds(session: Session, organisation_id: int, rows: list[PartnershipRow]) -> None:
-    """Give these partnerships every closed round, oldest first, each with its scores."""
+def _all_rounds(session: Session, organisation_id: int, instrument: Instrument,
+                rows: list[PartnershipRow]) -> None:
+    """Give these partnerships every closed round on the instrument, oldest first, each with
+    its scores."""
     if not rows:
         return
     by_id = {row.partnership_id: row for row in rows}
-    ranked = _rounds_of(organisation_id).where(col(AssessmentRound.partnership_id).in_(by_id))
+    ranked = _rounds_of(organisation_id, instrument).where(
+        col(AssessmentRound.partnership_id).in_(by_id))
     for row in rows:
         row.rounds = []
     connection = session.connection()
     for partnership_id, point in _points(connection, connection.execute(
-            ranked.order_by(AssessmentRound.closes_at, AssessmentRound.id))):
+            ranked.order_by(_closed_on(), AssessmentRound.id))):
         by_id[partnership_id].rounds.append(point)

@@ -3,7 +3,7 @@ result, and the error bodies every route may answer with (see the handlers in ap
 
 from typing import Literal
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel
 
 from app.models import RoundStatus
 from app.scoring.collaboration import CollaborationMap
@@ -11,7 +11,6 @@ from app.scoring.consensus import Consensus
 from app.scoring.result import Coverage
 from app.scoring.scores import GroupScores
 from app.scoring.typologies import Placement
-from app.services.comparison import AREAS, DIMENSIONS
 
 
 class Problem(BaseModel):
@@ -67,19 +66,18 @@ class RoundResult(BaseModel):
     collaboration: CollaborationMap | None = None
 
 
-ComparisonRow = create_model(
-    "ComparisonRow",
-    partnership=(str, ...), client_group=(str, ...), latest_round=(str | None, ...),
-    closed=(str | None, ...), respondents=(int | None, ...), invited=(int | None, ...),
-    response_rate=(float | None, ...), townsley=(str | None, ...), gaster=(str | None, ...),
-    overall=(float | None, ...),
-    **{f"dimension_{d}": (float | None, ...) for d in DIMENSIONS},
-    **{f"area_{a}": (float | None, ...) for a in AREAS},
-)
+class ComparedInstrument(BaseModel):
+    key: str
+    version: int
+    title: str
 
 
 class Comparison(BaseModel):
-    """Every partnership of the organisation with its latest closed round (nulls when none)."""
+    """Every partnership of the organisation with its latest closed round on one instrument
+    (nulls when none). The columns depend on the instrument: the fixed ones, its placements
+    (code and label), the overall score and band, then one per dimension, area and factor
+    that has scores, named tag_value (e.g. factor_funding)."""
 
+    instrument: ComparedInstrument
     columns: list[str]
-    partnerships: list[ComparisonRow]  # type: ignore[valid-type]
+    partnerships: list[dict[str, str | int | float | None]]
