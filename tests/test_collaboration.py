@@ -225,12 +225,20 @@ def test_the_collaboration_map_on_the_results_page_in_json_and_in_the_report(
                 and s.get("type") != "application/json"]
     # The item-level export leaves roster answers out: the agency missing from a person's
     # ratings would name theirs (Police's one respondent's agency is withheld there).
-    from app.services.comparison import item_rows
+    from app.services import comparison, comparison_exports
 
     partnership = session.get(Partnership, round_.partnership_id)
-    exported = list(item_rows(session, partnership.organisation_id))
-    assert exported and not [r for r in exported if "@" in r[6]]
-    assert {r[6] for r in exported} == {"wr_clear_agency_roles"}
+    catalogue = app.state.catalogue
+    found = comparison.instruments(session, organisation_id=partnership.organisation_id,
+                                   catalogue=catalogue)
+    instrument = comparison.choose(found, f"{round_.questionnaire_key}@"
+                                          f"{round_.questionnaire_version}")
+    item = comparison_exports.ITEM_COLUMNS.index("item_id")
+    exported = list(comparison_exports.item_rows(
+        session, organisation_id=partnership.organisation_id, instrument=instrument,
+        catalogue=catalogue))
+    assert exported and not [r for r in exported if "@" in r[item]]
+    assert {r[item] for r in exported} == {"wr_clear_agency_roles"}
 
 
 def test_a_roster_round_needs_two_agencies(session, catalogue):
