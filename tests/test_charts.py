@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from app.recommendations.labels import label, points
+from app.recommendations.labels import points
 from app.reports.charts import (
     BAND_STYLE,
     WIDTH,
@@ -68,7 +68,7 @@ def test_each_bar_is_as_long_as_its_score_in_the_order_of_the_scores(demo_charts
     factors = [s for s in result.partnership.tags["factor"].values() if s.score is not None]
     drawn = bars(parse(charts["factors"].svg))
     assert [tip for tip, _ in drawn] == [
-        f"{label('factor', s.value)}: {points(s.score)} ({s.band})" for s in factors]
+        f"{s.label}: {points(s.score)} ({s.band})" for s in factors]
     unit = drawn[0][1] / factors[0].score
     for (tip, width), score in zip(drawn, factors, strict=True):
         assert width == pytest.approx(unit * score.score, abs=0.1), tip

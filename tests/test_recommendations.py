@@ -8,7 +8,7 @@ import yaml
 from app.questionnaires.loader import load_catalogue, load_file
 from app.recommendations import thresholds as t
 from app.recommendations.criteria import CRITERION_STRATEGIES
-from app.recommendations.labels import factor_label, points
+from app.recommendations.labels import points
 from app.recommendations.library import (
     STRATEGIES_FILE,
     InvalidLibrary,
@@ -276,7 +276,7 @@ def test_recommendations_carry_strategy_area_sources_and_factors():
         assert rec.sources == rec.strategy.sources and rec.factors == rec.strategy.factors
         assert rec.reasons and all(r.endswith(".") for r in rec.reasons)
     assert recs[0].target in recs[0].factors
-    assert factor_label("funding") in recs[0].reasons[0]
+    assert V2.tag_label("factor", "funding") in recs[0].reasons[0]
 
 
 def test_no_factor_scores_means_no_recommendations():

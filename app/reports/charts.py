@@ -11,7 +11,7 @@ from functools import cached_property
 from markupsafe import escape
 
 from app.questionnaires.schema import Questionnaire
-from app.recommendations.labels import in_words, label, points
+from app.recommendations.labels import in_words, points
 from app.scoring.result import RoundResult
 from app.scoring.scores import TagScore
 
@@ -79,7 +79,7 @@ def _band_cuts(questionnaire: Questionnaire) -> list[tuple[str, float]]:
 
 
 def _describe(values: Iterable[TagScore], tag: str) -> str:
-    return "; ".join(f"{label(tag, s.value)} {points(s.score)}"
+    return "; ".join(f"{s.label} {points(s.score)}"
                      + (f" ({s.band})" if s.band else "") for s in values)
 
 
@@ -97,7 +97,7 @@ def dimension_radar(values: dict[str, TagScore], questionnaire: Questionnaire) -
     cuts = _band_cuts(questionnaire)
     ring_text = ", ".join(f"{b} from {c:g}" for b, c in cuts)
     title = f"The {in_words(len(values))} dimensions"
-    alt = (f"Radar chart of the {in_words(len(shown))} dimensions of multi-agency working, each "
+    alt = (f"Radar chart of the {in_words(len(shown))} dimensions, each "
            "scored 0 to 100 "
            f"(higher is better): {_describe(shown, 'dimension')}."
            + (f" Dashed rings mark the bands: {ring_text}." if ring_text else ""))
@@ -128,7 +128,7 @@ def dimension_radar(values: dict[str, TagScore], questionnaire: Questionnaire) -
                  f'fill="{LINE}" fill-opacity="0.25" stroke="{LINE}" stroke-width="3" '
                  'stroke-linejoin="round"/>')
     for score, angle, (x, y) in zip(shown, angles, corners, strict=True):
-        name = label("dimension", score.value)
+        name = score.label
         parts.append(f'<rect x="{x - 4.5:.1f}" y="{y - 4.5:.1f}" width="9" height="9" '
                      f'fill="{LINE}"><title>{escape(name)}: {_scored_text(score)}</title></rect>')
         lx, ly = at(100 + 14, angle)
@@ -146,7 +146,7 @@ def dimension_radar(values: dict[str, TagScore], questionnaire: Questionnaire) -
 def score_bars(chart_id: str, tag: str, title: str, values: dict[str, TagScore],
                questionnaire: Questionnaire) -> Chart:
     shown = scored(values)
-    names = [_fit(label(tag, s.value), 260) for s in shown]
+    names = [_fit(s.label, 260) for s in shown]
     left = max(120, min(280, max(text_width(line) for lines in names for line in lines) + 14))
     right, top, bottom = 110, 36, 54
     height = top + ROW * len(shown) + bottom
@@ -173,7 +173,7 @@ def score_bars(chart_id: str, tag: str, title: str, values: dict[str, TagScore],
         bar_height = ROW * 0.7
         style = BAND_STYLE.get(score.band or "", NEUTRAL)
         width = max(plot * score.score / 100, 0.5)
-        tip = f"{label(tag, score.value)}: {_scored_text(score)}"
+        tip = f"{score.label}: {_scored_text(score)}"
         parts.append(f'<g><title>{escape(tip)}</title>'
                      f'<rect x="{left}" y="{y:.1f}" width="{width:.1f}" '
                      f'height="{bar_height:.1f}" fill="{style["colour"]}" stroke="{INK}" '
