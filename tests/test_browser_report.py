@@ -8,6 +8,8 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from app.models import Agency, Answer
+from app.questionnaires.loader import load_catalogue
+from app.services.results import summarise
 from tests.factories import (
     PASSWORD,
     close,
@@ -47,6 +49,10 @@ def test_two_rounds_show_the_change_and_the_pdf_arrives_after_progress(
     second = make_round(session, partnership, title="Spring 2026")
     answer(session, second, core, best)
     close(session, second)
+    catalogue = load_catalogue()
+    for round_ in (first, second):  # as closing in MAPS keeps them, for the trend
+        summarise(session, round_, catalogue)
+    session.commit()
     coordinator = make_user(session, org, coordinates=[partnership])
 
     context = browser.new_context(viewport={"width": 1024, "height": 800}, accept_downloads=True)
@@ -65,6 +71,13 @@ def test_two_rounds_show_the_change_and_the_pdf_arrives_after_progress(
     assert link.evaluate("a => getComputedStyle(a).textDecorationLine") == "underline"
     assert float(page.locator("#about + p").evaluate(
         "p => parseFloat(getComputedStyle(p).fontSize)")) >= 16
+
+    # The partnership page draws the trend across its rounds, with its table.
+    page.goto(f"{live_server}/partnerships/{partnership.id}")
+    assert page.locator("#chart-trend").count() == 1
+    rows = page.locator("#trend ~ .maps-table-region tbody tr")
+    assert rows.count() == 2 and "Spring 2025" in rows.first.inner_text()
+    page.goto(f"{live_server}/rounds/{second.id}/results")
 
     page.get_by_label("Add the appendix").check()
     with page.expect_download(timeout=120_000) as info:

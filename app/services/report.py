@@ -4,7 +4,7 @@ Kept apart from results.py, which action_plans.py imports."""
 
 from sqlmodel import Session, col, select
 
-from app.models import AssessmentRound, RoundStatus
+from app.models import AssessmentRound, Partnership, RoundStatus, RoundSummary
 from app.scoring.change import RoundChange, compare_rounds
 from app.services import action_plans, questionnaires, results
 
@@ -55,3 +55,26 @@ def report_context(session: Session, round_: AssessmentRound, catalogue):
         invited=scores.invited,
         change=change_since_previous(session, round_=round_, scores=scores,
                                      catalogue=catalogue, previous_plan=previous_plan))
+
+
+def trend(session: Session, *, partnership: Partnership) -> list:
+    """Each closed round's kept summary, oldest first (app.reports.charts.TrendPoint)."""
+    from app.reports.charts import TrendPoint
+    from app.reports.context import long_date
+    from app.scoring.typologies import model
+
+    def named(key: str, level: str | None) -> str:
+        return model(key).label(level) if level else "not placed"
+
+    rows = session.exec(
+        select(AssessmentRound, RoundSummary)
+        .join(RoundSummary, RoundSummary.round_id == AssessmentRound.id)
+        .where(AssessmentRound.partnership_id == partnership.id,
+               AssessmentRound.status == RoundStatus.closed)
+        .order_by(col(AssessmentRound.opens_at), col(AssessmentRound.id))).all()
+    return [TrendPoint(round_title=r.title,
+                       closed=long_date((r.closed_at or r.closes_at).date()),
+                       overall=s.overall, townsley=named("townsley", s.townsley),
+                       gaster=f"rung {s.gaster}, {named('gaster', s.gaster).lower()}"
+                       if s.gaster else "not placed")
+            for r, s in rows]
