@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from app.models import RoundStatus
+from app.models import AssessmentRound, RoundStatus
 from app.services import partnerships as partnership_service
 from app.services import report, report_jobs, results
 from app.services import rounds as rounds_service
@@ -68,11 +68,13 @@ def start_report(round_id: int, request: Request, user: CurrentUser, session: Se
 
 
 def _job(session, user, job_id: str):
+    """The job, for someone who may see its round's results; 404 for anyone else."""
     try:
-        return report_jobs.get(session, job_id=job_id, user=user)
+        job = report_jobs.get(session, job_id=job_id)
     except report_jobs.JobNotFound:
-        raise HTTPException(404, "There is no such report download, or it is someone "
-                                 "else’s.") from None
+        raise HTTPException(404, "There is no such report download.") from None
+    require_round(session, user, job.round_id)
+    return job
 
 
 @router.get("/reports/{job_id}")
@@ -80,7 +82,7 @@ def report_progress(job_id: str, request: Request, user: CurrentUser, session: S
     """Where the PDF stands. While it is being made the page refreshes itself (a meta
     refresh, so no JavaScript is needed); when it is ready it starts the download."""
     job = _job(session, user, job_id)
-    round_, _ = require_round(session, user, job.round_id)
+    round_ = session.get(AssessmentRound, job.round_id)
     response = render(request, "results/report_job.html", {
         "job": job, "round": round_, "waited": report_jobs.seconds_waited(job)})
     response.headers["Cache-Control"] = "no-store"
