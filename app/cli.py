@@ -377,6 +377,8 @@ def report(
         help="Smallest group shown (default and least: MAPS_MIN_ANONYMITY_THRESHOLD)")] = None,
     agencies: Annotated[int | None, typer.Option(help="Agencies in the partnership")] = None,
     charts: Annotated[bool, typer.Option(help="Include the charts")] = True,
+    appendix: Annotated[bool, typer.Option(
+        help="Add the appendix of answers to every question")] = False,
 ):
     """Write a round's report as a PDF (--out) and/or an HTML file (--html)."""
     if out is None and html is None:
@@ -384,7 +386,8 @@ def report(
                    err=True)
         raise typer.Exit(2)
     if questionnaire is None and source.isdigit():
-        _write_report(_round_context(int(source)), out=out, html=html, charts=charts)
+        _write_report(_round_context(int(source)), out=out, html=html, charts=charts,
+                      appendix=appendix)
         return
     path = Path(source)
     anonymity_threshold = _threshold(anonymity_threshold)
@@ -396,7 +399,7 @@ def report(
     context = _report_context(q, respondents, path, partnership_name=partnership_name,
                               title=title, anonymity_threshold=anonymity_threshold,
                               agencies=agencies)
-    _write_report(context, out=out, html=html, charts=charts)
+    _write_report(context, out=out, html=html, charts=charts, appendix=appendix)
 
 
 def _round_context(round_id: int):
@@ -441,7 +444,8 @@ def _report_context(q, respondents, path: Path, *, partnership_name, title,
     return dataclasses.replace(context, collaboration=build_collaboration(found))
 
 
-def _write_report(context, *, out: Path | None, html: Path | None, charts: bool) -> None:
+def _write_report(context, *, out: Path | None, html: Path | None, charts: bool,
+                  appendix: bool = False) -> None:
     from app.reports.pdf import html_to_pdf, render_html
 
     for target in (t for t in (out, html) if t is not None):
@@ -450,11 +454,12 @@ def _write_report(context, *, out: Path | None, html: Path | None, charts: bool)
             raise typer.Exit(2)
     try:
         if html is not None:
-            html.write_text(render_html(context, charts=charts, self_contained=True),
+            html.write_text(render_html(context, charts=charts, appendix=appendix,
+                                        self_contained=True),
                             encoding="utf-8")
             typer.echo(f"Wrote {html}")
         if out is not None:
-            out.write_bytes(html_to_pdf(render_html(context, charts=charts)))
+            out.write_bytes(html_to_pdf(render_html(context, charts=charts, appendix=appendix)))
             typer.echo(f"Wrote {out} ({len(context.recommendations)} recommendations)")
     except OSError as exc:
         typer.echo(f"Cannot write the report: {exc.strerror} ({exc.filename})", err=True)

@@ -5,7 +5,7 @@ plans, and questionnaire definitions (uploaded ones, and the texts rounds keep).
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlalchemy import JSON, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -262,6 +262,21 @@ class RoundSummary(SQLModel, table=True):
     overall: float | None = None
     # {"dimension": {...}, "area": {...}, "factor": {...}, "impact_on": {...}}: 0-100 or null
     scores: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+class ReportJob(SQLModel, table=True):
+    """A report PDF being made, or made: kept in the database so that whichever app process
+    a poll or the download reaches sees the same job (app/services/report_jobs.py)."""
+
+    id: str = Field(primary_key=True, max_length=32)  # random, not guessable
+    round_id: int = Field(foreign_key="assessmentround.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    appendix: bool = False
+    status: str = Field(default="pending", max_length=10)  # pending, done, failed
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    filename: str = Field(default="", max_length=200)
+    pdf: bytes | None = Field(default=None, sa_type=LargeBinary)
 
 
 class ActionStatus(StrEnum):

@@ -9,7 +9,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from sqlmodel import select
 
-from app.models import ActionItem, Agency, Role
+from app.models import ActionItem, Agency, ReportJob, Role
 from tests.conftest import FormClient, sign_in
 from tests.factories import (
     make_invite,
@@ -93,6 +93,9 @@ ALLOWED = {
     ("POST", "/rounds/{round_id}/close"): COORDINATOR,
     ("GET", "/rounds/{round_id}/results"): OVERSEERS,
     ("GET", "/rounds/{round_id}/report.pdf"): OVERSEERS,
+    ("POST", "/rounds/{round_id}/report"): OVERSEERS,
+    ("GET", "/reports/{job_id}"): OVERSEERS,
+    ("GET", "/reports/{job_id}/file"): OVERSEERS,
     ("GET", "/api/rounds/{round_id}/result"): OVERSEERS,
     ("GET", "/rounds/{round_id}/plan"): OVERSEERS,
     ("POST", "/rounds/{round_id}/plan/recommended"): COORDINATOR,
@@ -155,10 +158,13 @@ def build_org(session, core, prefix: str, org_name: str) -> tuple[Org, dict]:
     session.add(action)
     session.flush()
     upload = make_upload(session, org, admin, title=f"{prefix} Secret Questionnaire")
+    job = ReportJob(id=f"{prefix.lower()}-job", round_id=round_.id, user_id=coordinator.id,
+                    status="done", filename="r.pdf", pdf=b"%PDF")
+    session.add(job)
     ids = {"organisation_id": org.id, "partnership_id": partnership.id, "agency_id": agency.id,
            "round_id": round_.id, "respondent_id": respondent.id, "user_id": coordinator.id,
            "token": token, "section_id": core.sections[0].id, "number": 1, "action_id": action.id,
-           "account_id": leaver.id, "upload_id": upload.id}
+           "account_id": leaver.id, "upload_id": upload.id, "job_id": job.id}
     secrets = [org_name, partnership.name, second.name, agency.name, round_.title,
                respondent.name, respondent.email, admin.email, coordinator.email, other.email,
                leaver.email, action.text, upload.title]

@@ -75,7 +75,7 @@ def test_coordinator_edits_the_plan_and_downloads_the_report(browser, live_serve
     # WeasyPrint lays out the pages on request: allow what a busy two-core machine needs, not
     # the 30 s default.
     with page.expect_download(timeout=120_000) as info:
-        page.get_by_role("link", name="Download the report (PDF)").click()
+        page.get_by_role("button", name="Download the report (PDF)").click()
     pdf = PdfReader(info.value.path())
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in pdf.pages)
     assert "Run a joint induction for Ynys Môn staff" in text

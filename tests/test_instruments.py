@@ -396,7 +396,8 @@ def test_a_round_whose_file_was_removed_still_displays_and_scores(settings, sess
     pdf = client.get(f"/rounds/{round_id}/report.pdf")
     assert (pdf.status_code, pdf.content[:5]) == (200, b"%PDF-")
     out = tmp_path / "report.html"
-    report = runner.invoke(cli, ["report", str(round_id), "--html", str(out), "--no-charts"],
+    report = runner.invoke(cli, ["report", str(round_id), "--html", str(out), "--no-charts",
+                                 "--appendix"],
                            env={"MAPS_DATABASE_URL": database_url,
                                 "MAPS_QUESTIONNAIRE_DIRS": str(installed)})
     assert report.exit_code == 0, report.output

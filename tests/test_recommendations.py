@@ -276,7 +276,7 @@ def test_recommendations_carry_strategy_area_sources_and_factors():
         assert rec.sources == rec.strategy.sources and rec.factors == rec.strategy.factors
         assert rec.reasons and all(r.endswith(".") for r in rec.reasons)
     assert recs[0].target in recs[0].factors
-    assert CORE.tag_label("factor", "funding") in recs[0].reasons[0]  # "Funding"
+    assert V2.tag_label("factor", "funding") in recs[0].reasons[0]
 
 
 def test_no_factor_scores_means_no_recommendations():

@@ -2,11 +2,14 @@
 for a demo-like round and for awkward ones. Each PDF is rendered once per test session."""
 
 import base64
+import dataclasses
 import json
 import logging
 import re
+import subprocess
 from datetime import date
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -14,10 +17,12 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from app.cli import app as cli
+from app.questionnaires.loader import load_file
 from app.reports.context import ActionPlanRow, PreviousPlan, build_context
 from app.reports.pdf import render_html, render_pdf, render_web_body
 from app.reports.sample import sample_round
-from app.scoring import score_round
+from app.scoring import RespondentAnswers, score_round
+from app.scoring.change import compare_rounds
 from tests.report_helpers import CORE, random_board
 
 # One worker runs these, so the session's PDFs (the `reports` fixture) are laid out once.
@@ -39,8 +44,25 @@ LONG_PARTNERSHIP = long_name("Westbrook", 0)
 FORTY = [long_name("Agency", n) for n in range(1, 41)]
 
 
+COMMENTS = ("Meetings clash with court dates, so the police rarely attend.",
+            "We share a budget on paper only.", "Joint training last spring helped a lot.")
+FACTORS_INSTRUMENT = load_file(Path(__file__).parent / "data" / "partnership-factors.yaml")
+
+
+def instrument_board():
+    """Eight members answering the test instrument of tests/data, all of it."""
+    values = ["2", "3", "4", "5", "4", "3", "5", "4"]
+    return [RespondentAnswers(agency=f"Agency {n % 3}", level=("strategic", "operational")[n % 2],
+                              answers={item.id: values[(n + k) % len(values)]
+                                       for k, item in enumerate(FACTORS_INSTRUMENT.items)})
+            for n in range(8)]
+
+
 def scenarios():
     demo = sample_round(CORE, profile=0, respondents=14)
+    commented = next(i.id for i in CORE.items if i.tag("factor"))
+    demo.respondents[:3] = [dataclasses.replace(person, comments={commented: text})
+                            for person, text in zip(demo.respondents, COMMENTS, strict=False)]
     plan = (ActionPlanRow("Agree an information-sharing protocol", "Northshire Police",
                           "Sam Okafor", date(2026, 9, 30), "Protocol signed by all partners",
                           "in_progress"),
@@ -57,7 +79,14 @@ def scenarios():
                       respondents=random_board(5, WELSH_AGENCIES, 4, dont_know=0.6)),
         "one_agency": dict(name="Northshire Youth Offending Team",
                            respondents=random_board(9, ["Northshire Police"], 5)),
+        "instrument": dict(name="Eastfield Partnership", respondents=instrument_board(),
+                           questionnaire=FACTORS_INSTRUMENT),
     }
+
+
+# The demo's previous round: a weaker partnership's answers (another profile of the demo),
+# so the change since then is up.
+BEFORE = score_round(CORE, sample_round(CORE, profile=4, respondents=10).respondents)
 
 
 class Report:
@@ -93,10 +122,16 @@ def reports():
     weasyprint_log = logging.getLogger("weasyprint")
     weasyprint_log.addHandler(WEASYPRINT_WARNINGS)
     for key, spec in scenarios().items():
-        result = score_round(CORE, spec["respondents"])
+        questionnaire = spec.get("questionnaire", CORE)
+        result = score_round(questionnaire, spec["respondents"])
+        change = compare_rounds(
+            before=BEFORE, after=result, questionnaire=CORE, previous_title="Round 2 (2025)",
+            previous_actions=[(r.text, r.status) for r in spec["previous_plan"].rows]
+        ) if key == "demo" else None
         context = build_context(
             partnership_name=spec["name"], round_title="Round 3 (2026)",
-            questionnaire=CORE, result=result, invited=spec.get("invited"),
+            questionnaire=questionnaire, result=result, invited=spec.get("invited"),
+            change=change,
             action_plan=spec.get("action_plan", ()),
             previous_plan=spec.get("previous_plan"),
             opens=date(2026, 3, 2), closes=date(2026, 3, 30), generated=date(2026, 4, 1))
@@ -105,14 +140,14 @@ def reports():
     yield built
 
 
-ALL = ["demo", "forty", "welsh", "one_agency"]
+ALL = ["demo", "forty", "welsh", "one_agency"]  # the core instrument's
 
 
 @pytest.mark.parametrize("key", ALL)
 def test_partnership_name_placements_and_page_count(reports, key):
     report = reports[key]
     assert squash(report.context.partnership_name) in report.flat
-    assert 12 <= len(report.reader.pages) <= 60
+    assert 5 <= len(report.reader.pages) <= 60
     for ladder in (report.context.townsley, report.context.gaster):
         if ladder.label:
             assert squash(ladder.label) in report.flat
@@ -143,7 +178,7 @@ def test_title_language_and_bookmarks(reports, key):
     assert root["/Lang"] == "en-GB"
     titles = outline_titles(report.reader.outline)
     for heading in ("Contents", "Summary", "How the partnership is organised", "Scores",
-                    "Recommendations", "Action plan", "Appendix B: answers to every question"):
+                    "Recommendations", "Action plan"):
         assert heading in titles
     assert report.context.partnership_name in titles
 
@@ -152,8 +187,8 @@ def test_the_contents_link_to_their_sections(reports):
     reader = reports["demo"].reader
     contents = next(p for p in reader.pages if "About this report" in p.extract_text())
     targets = {str(a.get_object().get("/Dest")) for a in contents.get("/Annots", [])}
-    assert {"summary", "placements", "scores", "consensus", "recommendations", "action-plan",
-            "method", "answers"} <= targets
+    assert {"summary", "change", "placements", "scores", "consensus", "recommendations",
+            "action-plan"} <= targets
     assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
 
 
@@ -184,10 +219,91 @@ def test_demo_round_covers_every_part_of_the_report(reports):
                  "Contested questions", "Disputed facts", "Gaps between agencies",
                  "Agree an information-sharing protocol", "In progress", "30 September 2026",
                  "The previous plan: Round 2 (2025)", "Done",
-                 "Appendix A: how MAPS works it out", "Strongly disagree"):
+                 "What changed since Round 2 (2025)"):
         assert squash(text) in report.flat, text
     for row in report.context.strengths:
         assert squash(f"{row.label}: {row.text}/100") in report.flat
+
+
+def test_the_change_since_the_previous_round_goes_the_right_way(reports):
+    report = reports["demo"]
+    change = report.context.change
+    assert change.overall.after > change.overall.before  # a weaker board then
+    assert squash(f"overall score up {change.overall.shown_delta} points") in squash(
+        report.pages[0])
+    assert squash("What changed since Round 2 (2025)") in report.flat
+    for moved in change.moved:
+        assert squash(moved.label) in report.flat
+    for placement in change.placements:
+        assert squash(placement.text) in report.flat
+    assert squash("Done: Set up a steering group") in report.flat
+    assert change.different_board  # another profile's agencies answered then
+    assert squash("say who answered as much as how the partnership works") in report.flat
+
+
+def test_the_main_part_is_a_board_paper_of_at_most_12_pages(reports):
+    # Forty agencies of 200-character names is a stress test of wrapping, not a board.
+    for key in ("demo", "welsh", "one_agency", "instrument"):
+        assert len(reports[key].pages) <= 12, key
+    assert "Appendix" not in reports["demo"].text.replace("appendix", "")
+
+
+def test_comments_appear_without_who_wrote_them(reports):
+    report = reports["demo"]
+    flat = report.flat
+    start = flat.index(squash("Comments written beside the answers"))
+    section = flat[start:flat.index("Recommendations", start)]
+    for text in COMMENTS:
+        assert squash(text) in section
+    for agency in report.context.by_agency:
+        assert squash(agency.name) not in section
+
+
+def test_only_the_intended_fonts_embedded(reports):
+    listing = subprocess.run(["pdffonts", "-"], input=reports["demo"].pdf,
+                             capture_output=True, check=True).stdout.decode()
+    rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
+    assert rows
+    for row in rows:
+        family = row[0].split("+", 1)[-1]
+        assert family.startswith("Liberation-Sans"), family
+        assert row[-5] == "yes", row  # emb
+
+
+def test_every_th_is_scoped_every_figure_has_alt_every_link_has_contents(reports):
+    reader = reports["demo"].reader
+    root = reader.trailer["/Root"]
+    cells = list(struct_elements(root["/StructTreeRoot"], "/TH"))
+    assert cells
+    for cell in cells:
+        assert cell["/A"]["/Scope"] in ("/Column", "/Row")
+    figures = list(struct_elements(root["/StructTreeRoot"], "/Figure"))
+    assert figures and all(str(f.get("/Alt", "")).strip() for f in figures)
+    links = [a.get_object() for page in reader.pages for a in page.get("/Annots", [])
+             if a.get_object().get("/Subtype") == "/Link"]
+    assert links
+    for link in links:
+        words = str(link["/Contents"])
+        target = str(link.get("/Dest", ""))
+        # The link's own words, not the raw anchor id WeasyPrint writes ("summary").
+        assert words.startswith(("Go to ", "Link to ")) and target not in ("", words)
+        assert words.removeprefix("Go to ")[:1].isupper(), words
+    # The PDF/UA-1 claim, for the Matterhorn conditions pypdf can read.
+    assert root["/MarkInfo"]["/Marked"] and root["/Lang"]
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"]
+    assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+
+
+def test_another_instruments_report_is_its_own(reports):
+    report = reports["instrument"]
+    text = report.flat
+    for core in ("Townsley", "Gaster", "Atkinson", "70andabove", "threedimensions",
+                 "Howthepartnershipisorganised", "toolittletogoon", "Table5.1ofthereview"):
+        assert core not in text, core
+    assert squash("4.0 and above") in text and squash("3.0 to under 4.0") in text
+    assert squash("MAPS has no recommendations for “Partnership factors check”") in text
+    assert squash("Mutual respect, understanding and trust") in text
+    assert squash("Written for the MAPS tests.") in text
 
 
 def test_small_groups_are_only_named_on_the_cover(reports):
@@ -195,9 +311,9 @@ def test_small_groups_are_only_named_on_the_cover(reports):
     small = [g for g in report.context.by_agency if g.suppressed]
     assert small, "the demo round has an agency below the anonymity threshold"
     contents = next(i for i, page in enumerate(report.pages) if "About this report" in page)
-    later = squash("\n".join(report.pages[contents:]))
+    later = squash("\n".join(report.pages[contents + 1:]))
     for group in small:
-        assert squash(group.name) in squash(report.pages[0])
+        assert squash(group.name) in squash(report.pages[contents])
         assert squash(group.name) not in later
 
 
@@ -328,6 +444,22 @@ def all_fonts(reader):
 
     for page in reader.pages:
         yield from walk(page.get("/Resources"))
+
+
+def struct_elements(node, kind, seen=None):
+    seen = seen if seen is not None else set()
+    node = node.get_object() if hasattr(node, "get_object") else node
+    if isinstance(node, list):
+        for child in node:
+            yield from struct_elements(child, kind, seen)
+        return
+    if not hasattr(node, "get") or id(node) in seen:
+        return
+    seen.add(id(node))
+    if node.get("/S") == kind:
+        yield node
+    if node.get("/K") is not None:
+        yield from struct_elements(node["/K"], kind, seen)
 
 
 def figure_alts(node, seen=None):

@@ -1,6 +1,7 @@
 """The shape of a questionnaire definition: scales, bands, sections and items, as frozen data."""
 
 import dataclasses
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -66,6 +67,13 @@ class Scale:
         return self.low + score / 100.0 * (self.high - self.low)
 
 
+def whole_points(score: float) -> int:
+    """A 0-100 score as every output prints it: the nearest whole number, halves up (59.72
+    is 60). Bands on a score basis are read on this same number, so the number printed and
+    its band never disagree. The rounding to six decimals first absorbs float error."""
+    return math.floor(round(score, 6) + 0.5)
+
+
 @dataclass(frozen=True)
 class Band:
     label: str
@@ -91,7 +99,8 @@ class Bands:
         """The band of a 0-100 score; None on a total basis, which needs the group's total."""
         if score is None or self.basis == "total":
             return None
-        return self.level(self.scale.from_score(score) if self.basis == "mean" else score)
+        return self.level(self.scale.from_score(score) if self.basis == "mean"
+                          else whole_points(score))
 
     def level(self, value: float | None) -> str | None:
         """The band of a number on this basis's own terms (a score, a mean or a total)."""

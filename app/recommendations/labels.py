@@ -1,8 +1,8 @@
-"""How levels are named and scores written, shared by the recommendations, the report and the
-charts. Tag values are named by their questionnaire's vocabulary (Questionnaire.tag_label,
-TagScore.label), never here."""
+"""The one way scores and counts are written, shared by the recommendations, the report and
+the charts. Tag labels are not here: they come from the instrument
+(`Questionnaire.tag_label`, `TagScore.label`)."""
 
-import math
+from app.questionnaires.schema import whole_points
 
 LEVELS = {"strategic": "Strategic staff", "operational": "Operational staff"}
 
@@ -13,12 +13,8 @@ def group_label(kind: str, name: str) -> str:
 
 
 def points(score: float | None) -> str:
-    """A 0-100 score as a whole number, rounded down so that the number printed never
-    crosses a band boundary: 69.9 (borderline) shows as 69, not 70. The same rounding as
-    the bands' own (to six decimals) comes first, so 69.9999999 (strength) shows as 70."""
-    if score is None:
-        return "–"
-    return str(math.floor(round(score, 6)))
+    """A 0-100 score as text, by the one rounding rule (`whole_points`)."""
+    return "–" if score is None else str(whole_points(score))
 
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")

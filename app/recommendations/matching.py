@@ -337,41 +337,41 @@ def _factor_reasons(factor: str, findings: Findings) -> list[str]:
     reasons = []
     if any(w.factor == factor for w in findings.weak):
         score = findings.scores[factor]
-        text = f"{score.label} scored {points(score.score)}/100"
+        text = f"{_name(factor, findings)} scored {points(score.score)}/100"
         text += f" ({score.band})" if score.band else ""
         if findings.weak[0].factor == factor and len(findings.scores) > 1:
             text += f", the lowest of the {len(findings.scores)} factors"
         reasons.append(text + ".")
     for c in findings.contested:
         if c.factor == factor:
-            reasons += [_gap_reason(g) for g in c.gaps]
+            reasons += [_gap_reason(g, findings) for g in c.gaps]
             if c.agreement is not None:
                 reasons.append(f"Board members disagree about "
-                               f"{_named(factor, findings).lower()}: {c.agreement.reason}.")
+                               f"{_name(factor, findings).lower()}: {c.agreement.reason}.")
     return reasons
 
 
 def _also(factor: str, findings: Findings) -> str:
     """Another factor a strategy serves, as a reason may name it."""
     if any(w.factor == factor for w in findings.weak):
-        return f"{_named(factor, findings).lower()} ({points(findings.scores[factor].score)}/100)"
-    return f"{_named(factor, findings).lower()}, on which members disagree"
-
-
-def _named(factor: str, findings: Findings) -> str:
-    """A factor's name from the questionnaire's vocabulary (its TagScore's label)."""
-    score = findings.scores.get(factor)
-    return score.label if score else factor.replace("_", " ").capitalize()
+        return f"{_name(factor, findings).lower()} ({points(findings.scores[factor].score)}/100)"
+    return f"{_name(factor, findings).lower()}, on which members disagree"
 
 
 def _and(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _gap_reason(gap: Gap) -> str:
+def _name(factor: str, findings: Findings) -> str:
+    """A factor's name from the instrument's vocabulary (its score carries it)."""
+    score = findings.scores.get(factor)
+    return score.label if score else factor.replace("_", " ").capitalize()
+
+
+def _gap_reason(gap: Gap, findings: Findings) -> str:
     high, low = points(gap.high_score), points(gap.low_score)
     size = int(high) - int(low)  # the difference of the numbers printed beside it
-    topic = gap.label.lower()
+    topic = _name(gap.value, findings).lower()
     if gap.between == "level":
         return (f"{gap.high.capitalize()} and {gap.low} staff disagree by {size} points on "
                 f"{topic} ({gap.high} {high}, {gap.low} {low}).")

@@ -97,7 +97,7 @@ def dimension_radar(values: dict[str, TagScore], questionnaire: Questionnaire) -
     cuts = _band_cuts(questionnaire)
     ring_text = ", ".join(f"{b} from {c:g}" for b, c in cuts)
     title = f"The {in_words(len(values))} dimensions"
-    alt = (f"Radar chart of the {in_words(len(shown))} dimensions of multi-agency working, each "
+    alt = (f"Radar chart of the {in_words(len(shown))} dimensions, each "
            "scored 0 to 100 "
            f"(higher is better): {_describe(shown, 'dimension')}."
            + (f" Dashed rings mark the bands: {ring_text}." if ring_text else ""))
@@ -268,3 +268,61 @@ def _fit(text: str, width: float) -> list[str]:
             line = line[:-2].rstrip() + "…"
         lines[n] = line
     return lines or [""]
+
+
+# --- Trend across rounds ------------------------------------------------------------------
+
+TREND_HEIGHT = 260
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One closed round as its summary keeps it (app.models.RoundSummary)."""
+
+    round_title: str
+    closed: str  # the day it closed, as the page prints it
+    overall: float | None
+    townsley: str | None  # Townsley et al.'s level, in words
+    gaster: str | None  # Gaster et al.'s rung, in words
+
+    @property
+    def overall_text(self) -> str:
+        return points(self.overall)
+
+
+def trend_chart(rounds: Sequence[TrendPoint]) -> Chart:
+    """The overall score of each closed round, oldest first, as a line with each point
+    labelled by its score (its table gives the placements too)."""
+    shown = [p for p in rounds if p.overall is not None]
+    left, right, top, bottom = 48, 24, 24, 64
+    plot_w, plot_h = WIDTH - left - right, TREND_HEIGHT - top - bottom
+    step = plot_w / max(1, len(shown) - 1)
+
+    def at(n: int, score: float) -> tuple[float, float]:
+        x = left + (step * n if len(shown) > 1 else plot_w / 2)
+        return x, top + plot_h * (1 - score / 100)
+
+    parts = []
+    for tick in range(0, 101, 25):
+        _, y = at(0, tick)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{WIDTH - right}" y2="{y:.1f}" '
+                     f'stroke="{INK if tick == 0 else GRID}" stroke-width="1"/>')
+        parts.append(_text(left - 8, y + 4, str(tick), anchor="end", size=11))
+    corners = [at(n, p.overall) for n, p in enumerate(shown)]
+    if len(corners) > 1:
+        parts.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in corners)}" '
+                     f'fill="none" stroke="{LINE}" stroke-width="3"/>')
+    for p, (x, y) in zip(shown, corners, strict=True):
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{LINE}"><title>'
+                     f'{escape(p.round_title)}: {points(p.overall)}</title></circle>')
+        parts += _on_white(x - text_width(points(p.overall), 12) / 2, y - 10,
+                           points(p.overall), size=12)
+        for n, line in enumerate(_fit(p.round_title, step - 8 if len(shown) > 1 else 300)):
+            parts.append(_text(x, TREND_HEIGHT - bottom + 18 + 15 * n, line, anchor="middle",
+                               size=11))
+    alt = ("Line chart of the overall score, 0 to 100 (higher is better), in each closed "
+           "round, oldest first: "
+           + "; ".join(f"{p.round_title} {points(p.overall)}" for p in shown) + ".")
+    return Chart(id="trend", title="Overall score in each round", alt=alt,
+                 svg=_svg("trend", alt, TREND_HEIGHT, parts), height=TREND_HEIGHT)
+

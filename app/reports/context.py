@@ -5,13 +5,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from app.questionnaires.schema import Questionnaire
+from app.questionnaires.schema import Bands, Questionnaire
 from app.recommendations.labels import group_label, in_words, points
-from app.recommendations.library import Library
+from app.recommendations.library import Library, default_library
 from app.recommendations.matching import Recommendation, recommend
 from app.reports.charts import Chart, build_charts
 from app.reports.collaboration import CollaborationSection
 from app.scoring import thresholds as scoring
+from app.scoring.change import RoundChange
 from app.scoring.consensus import Agreement, Gap
 from app.scoring.result import RoundResult
 from app.scoring.typologies import STATUS_WORDS, Criterion, Placement
@@ -20,11 +21,16 @@ STATUSES = {"not_started": "Not started", "in_progress": "In progress", "done": 
             "dropped": "Dropped"}
 CRITERION_STATUSES = {"in_place": "In place", "partly": "Partly in place",
                       "not_in_place": "Not in place", "unknown": "Not known"}
-# The consensus section lists this many contested items; the appendix has every item.
-MAX_CONTESTED_LISTED = 12
+# The consensus section lists this many contested items, disputed facts and gaps of each
+# kind, largest first (the board paper stays short); the appendix has every item.
+MAX_CONTESTED_LISTED = 8
 # Agencies and levels named in a running header are shortened to this many characters;
 # the cover and the title always carry the whole name.
 HEADER_CHARS = 70
+# The instrument the report's method sections (placements, Table 5.1) are written for.
+CORE_KEY = "multi-agency-working"
+# How the summary names the two ordered models it gives a sentence each (one spelling).
+AUTHORS = {"townsley": "Townsley et al.", "gaster": "Gaster et al."}
 
 
 def long_date(value: date | None) -> str:
@@ -175,6 +181,18 @@ class Ladder:
     missing: tuple[CriterionRow, ...]
     next_level: str | None
     next_label: str | None
+    firm: bool | None = None  # None: not placed, so there is nothing to be firm about
+
+    @property
+    def author(self) -> str:
+        return AUTHORS.get(self.model, self.title)
+
+    @property
+    def sentence(self) -> str:
+        """Where the partnership stands on this model and how firm that is, in one sentence
+        for the summary page."""
+        text = f"{self.headline[:1].upper()}{self.headline[1:]}."
+        return f"{text} {self.margin}" if self.margin else text
 
 
 @dataclass(frozen=True)
@@ -258,6 +276,26 @@ class ReportContext:
     comments: tuple[CommentGroup, ...] = ()
     thresholds: dict[str, float] = field(default_factory=dict)
     collaboration: "CollaborationSection | None" = None  # app/reports/collaboration.py
+    change: RoundChange | None = None
+    bands: tuple[tuple[str, str], ...] = ()  # (band, the numbers it covers), highest first
+    has_library: bool = True  # the recommendation library addresses this instrument's factors
+
+    @property
+    def is_core(self) -> bool:
+        """The instrument MAPS's method is written for (the review's), any version."""
+        return self.questionnaire.key == CORE_KEY
+
+    @property
+    def has_typologies(self) -> bool:
+        return bool(self.townsley or self.gaster or self.other_placements)
+
+    @property
+    def weak(self) -> tuple[ScoreRow, ...]:
+        """The three lowest-scoring factors: the summary's priorities when there are no
+        recommendations to give them."""
+        order = {row.key: i for i, row in enumerate(self.factors)}
+        scored = [row for row in self.factors if row.score is not None]
+        return tuple(sorted(scored, key=lambda r: (r.score, order[r.key]))[:3])
 
     @property
     def title(self) -> str:
@@ -294,12 +332,14 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
                   action_plan: Sequence[ActionPlanRow] = (),
                   previous_plan: PreviousPlan | None = None, opens: date | None = None,
                   closes: date | None = None, invited: int | None = None,
-                  generated: date | None = None, library: Library | None = None
-                  ) -> ReportContext:
+                  generated: date | None = None, library: Library | None = None,
+                  change: RoundChange | None = None) -> ReportContext:
     """The report's context. Recommendations are matched here unless given; `invited` is
     None when the answers came from a file and no response rate is known."""
+    library = library or default_library()
+    has_library = library_applies(library, questionnaire)
     if recommendations is None:
-        recommendations = recommend(result, questionnaire, library)
+        recommendations = recommend(result, questionnaire, library) if has_library else ()
     coverage = result.coverage
     factors = _scores(result, "factor")
     return ReportContext(
@@ -324,10 +364,10 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
         contested=tuple(_contested(questionnaire, a)
                         for a in result.consensus.contested[:MAX_CONTESTED_LISTED]),
         contested_total=len(result.consensus.contested),
-        disputed_facts=tuple(_contested(questionnaire, a)
-                             for a in result.consensus.disputed_facts),
-        agency_gaps=_gaps(result.consensus.agency_gaps),
-        level_gaps=_gaps(result.consensus.level_gaps),
+        disputed_facts=tuple(_contested(questionnaire, a) for a in
+                             result.consensus.disputed_facts[:MAX_CONTESTED_LISTED]),
+        agency_gaps=_gaps(questionnaire, result.consensus.agency_gaps)[:MAX_CONTESTED_LISTED],
+        level_gaps=_gaps(questionnaire, result.consensus.level_gaps)[:MAX_CONTESTED_LISTED],
         suppressed=tuple(g for g in (*_counts(result, "agency", coverage.by_agency),
                                      *_counts(result, "level", coverage.by_level))
                          if g.suppressed),
@@ -335,13 +375,43 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
                   for kind in ("agency", "level")},
         item_tables=_item_tables(questionnaire, result),
         comments=_comments(questionnaire, result),
+        change=change, bands=band_key(questionnaire.bands), has_library=has_library,
         thresholds={"anonymity": result.anonymity_threshold,
                     "notable_gap": scoring.NOTABLE_GAP, "contested_share": scoring.CONTESTED_SHARE,
                     "contested_sd": scoring.CONTESTED_SD, "in_place": scoring.IN_PLACE,
                     "not_in_place": scoring.NOT_IN_PLACE, "near_tie": scoring.NEAR_TIE,
                     "close_margin": scoring.CLOSE_MARGIN,
-                    "min_respondents": scoring.MIN_RESPONDENTS},
+                    "min_respondents": scoring.MIN_RESPONDENTS,
+                    "notable_change": scoring.NOTABLE_CHANGE, "change_z": scoring.CHANGE_Z,
+                    "same_board": scoring.SAME_BOARD_SHARE},
     )
+
+
+def library_applies(library: Library, questionnaire: Questionnaire) -> bool:
+    """Whether the library's strategies address any factor this instrument scores."""
+    factors = set(questionnaire.tag_values("factor"))
+    return any(set(s.factors) & factors for s in library.strategies)
+
+
+def band_key(bands: Bands | None) -> tuple[tuple[str, str], ...]:
+    """Each band with the numbers it covers, as the instrument defines them: "70 and above",
+    "50 to 69", "below 50" on 0-100; "4.0 and above" on a scale's own numbers."""
+    if not bands or not bands.levels:
+        return ()
+    whole = bands.basis == "score"  # printed as whole numbers, so a band ends one below
+    rows: list[tuple[str, str]] = []
+    above, above_value = None, 0.0
+    for n, band in enumerate(bands.levels):
+        low = f"{band.min:g}" if whole else f"{band.min:.1f}"
+        if above is None:
+            text = f"{low} and above"
+        elif n == len(bands.levels) - 1:
+            text = f"below {above}"
+        else:
+            text = f"{low} to {above_value - 1:g}" if whole else f"{low} to under {above}"
+        rows.append((band.label, text))
+        above, above_value = low, band.min
+    return tuple(rows)
 
 
 def _scores(result: RoundResult, tag: str) -> tuple[ScoreRow, ...]:
@@ -415,7 +485,8 @@ def _ladder(result: RoundResult, model: str) -> Ladder | None:
                   gaps=tuple(PlacementGap(g.level, g.label, _criterion(g.criterion))
                              for g in placement.gaps),
                   missing=tuple(_criterion(c) for c in placement.missing),
-                  next_level=placement.next_level, next_label=next_label)
+                  next_level=placement.next_level, next_label=next_label,
+                  firm=placement.margin.firm if placement.margin else None)
 
 
 def _line(placement: Placement) -> PlacementLine:
@@ -434,9 +505,9 @@ def _contested(questionnaire: Questionnaire, agreement: Agreement) -> ContestedR
                         reason=agreement.reason, agreement=agreement.agreement)
 
 
-def _gaps(gaps: Sequence[Gap]) -> tuple[GapRow, ...]:
+def _gaps(questionnaire: Questionnaire, gaps: Sequence[Gap]) -> tuple[GapRow, ...]:
     """Notable gaps only (scoring already left out groups too small to show)."""
-    return tuple(GapRow(between=g.between, topic=g.label,
+    return tuple(GapRow(between=g.between, topic=questionnaire.tag_label(g.tag, g.value),
                         high=group_label(g.between, g.high), high_score=g.high_score,
                         low=group_label(g.between, g.low), low_score=g.low_score)
                  for g in gaps if g.size >= scoring.NOTABLE_GAP - 1e-9)

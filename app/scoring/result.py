@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.questionnaires.schema import Questionnaire
+from app.questionnaires.schema import Questionnaire, whole_points
 from app.scoring import disclosure
 from app.scoring import thresholds as t
 from app.scoring.consensus import Consensus, measure
@@ -68,7 +68,11 @@ def _rounded(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 4)
     if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
+        rounded = {k: _rounded(v) for k, v in value.items()}
+        if "band" in value and isinstance(value.get("score"), float):
+            # The score as every output prints it (the one rounding rule), beside the data.
+            rounded["points"] = whole_points(value["score"])
+        return rounded
     if isinstance(value, list):
         return [_rounded(v) for v in value]
     return value

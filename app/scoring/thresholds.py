@@ -112,6 +112,20 @@ MIN_AGENCY_SHARE = 0.5
 MIN_AGENCIES = 2
 MIN_ANSWERED_SHARE = 0.6
 
+# --- Change since the previous round (app/scoring/change.py) -----------------------------
+# A score's change is notable when it is at least NOTABLE_CHANGE points and at least CHANGE_Z
+# standard errors of the difference between the two rounds' means of members' own scores
+# (each round's spread and number answering), so few or divided answers need a larger move.
+# Where a round gives no spread (the overall score), ASSUMED_SD stands in for it.
+NOTABLE_CHANGE = 10.0
+CHANGE_Z = 2.0
+ASSUMED_SD = 20.0
+# At most this many moved factors are listed, largest first.
+MAX_CHANGES_LISTED = 5
+# When fewer than this share of this round's agencies also answered the previous round, the
+# change is read with the warning that a different board answered.
+SAME_BOARD_SHARE = 0.5
+
 
 RULES: dict[str, FromReview | OwnChoice] = {
     "SCORED_TAGS": FromReview(
@@ -205,4 +219,21 @@ RULES: dict[str, FromReview | OwnChoice] = {
     "MIN_ANSWERED_SHARE": OwnChoice(
         "below 60% answered, most scores rest on a minority of the questions",
         "the coverage tests"),
+    "NOTABLE_CHANGE": OwnChoice(
+        "ten points is two-fifths of a step on a five-point scale: less is within what "
+        "members re-reading the same questions would move", "the demo data's round-on-round "
+        "changes (app/demo.py) and tests/test_change.py"),
+    "CHANGE_Z": OwnChoice(
+        "two standard errors is the usual line for a difference unlikely to be noise; it "
+        "weighs how many answered and how far they differed in each round",
+        "tests/test_change.py"),
+    "ASSUMED_SD": OwnChoice(
+        "about the spread of members' own averages on the demo boards and the golden boards, "
+        "for a score whose round gives no spread of its own (the overall score)",
+        "the demo data and the golden boards"),
+    "MAX_CHANGES_LISTED": OwnChoice("five moved factors fit the summary page",
+                                    "the report's page count (tests/test_report_pdf.py)"),
+    "SAME_BOARD_SHARE": OwnChoice(
+        "when most agencies answering are new, a change may say who answered rather than "
+        "how the partnership works", "tests/test_change.py"),
 }

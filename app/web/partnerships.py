@@ -7,7 +7,9 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
 from app.models import Agency, Organisation, Role, Sector, User
+from app.reports.charts import trend_chart
 from app.services import partnerships as service
+from app.services import report
 from app.services import rounds as round_service
 from app.services.errors import Invalid
 from app.web.access import (
@@ -65,8 +67,10 @@ def _partnership_page(request, session, user, partnership, *, errors=None, form=
         candidates = [u for u in session.exec(select(User).where(
             User.organisation_id == partnership.organisation_id,
             User.role == Role.coordinator).order_by(User.name)) if u.id not in appointed]
+    points = report.trend(session, partnership=partnership)
     return render(request, "partnerships/partnership.html", {
         "partnership": partnership, "agencies": agencies, "rounds": rounds,
+        "trend": points, "trend_chart": trend_chart(points) if len(points) > 1 else None,
         "counts": round_service.counts_by_round(session, [r.id for r in rounds]),
         "state_of": round_service.state_of, "coordinators": coordinators,
         "candidates": candidates, "sectors": list(Sector),
