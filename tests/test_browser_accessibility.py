@@ -207,8 +207,6 @@ def test_results_page(browser, live_server, session):
     assert found == []
 
 
-@pytest.mark.xfail(strict=False, reason="compare: the comparison is 2,358 px wide at 1280 px "
-                   "and wider than 320 px (issue 17); the compare slice is fixing it")
 def test_compare_page(browser, live_server, session):
     admin = session.exec(select(User).where(User.role == Role.org_admin)).first()
     page = signed_in(browser, live_server, admin.email)

@@ -63,7 +63,7 @@ def test_from_the_invitation_email_to_a_submitted_response(browser, live_server,
     assert page.locator("input[name^=name-]").count() == 4
     page.get_by_label("Full name").first.fill("Ann Able")
     page.get_by_label("Email address").first.fill("ann@example.org")
-    page.get_by_label("Agency").first.select_option(label="Testshire Health")
+    page.get_by_label("Agency", exact=True).first.select_option(label="Testshire Health")
     page.get_by_label("Email address").nth(1).fill("no-name@example.org")
     page.get_by_role("button", name="Invite these board members").click()
     assert page.locator(".govuk-error-summary").is_visible()  # row 2 has no name or agency

@@ -62,7 +62,7 @@ def test_from_new_partnership_to_comparison(browser, live_server, session, core)
     for n, (name, agency, level) in enumerate(people):
         coord_page.get_by_label("Full name").fill(name)
         coord_page.get_by_label("Email address").fill(f"person{n}@example.org")
-        coord_page.get_by_label("Agency").select_option(label=agency)
+        coord_page.get_by_label("Agency", exact=True).select_option(label=agency)
         coord_page.get_by_label(level).check()
         coord_page.get_by_role("button", name="Invite", exact=True).click()
         links.append(coord_page.locator(".maps-links .maps-copy__text").input_value())

@@ -44,7 +44,7 @@ def test_an_admin_uploads_an_instrument_and_a_coordinator_uses_it(browser, live_
     page.get_by_label("Definition file").set_input_files(bad)
     page.get_by_role("button", name="Check and install").click()
     assert "factors.yaml has 1 problem" in page.locator(".govuk-error-summary").inner_text()
-    problem = page.locator("#problems ~ table tbody tr").first.inner_text()
+    problem = page.locator("#problems ~ .maps-table-region table tbody tr").first.inner_text()
     assert problem.split("\t")[0] == "15"
     assert "unknown field 'valeu' in an option" in problem
     assert_accessible(page)

@@ -59,7 +59,7 @@ def test_coordinator_opens_a_round_and_invites_the_board(browser, live_server, s
     for name, email, agency, level in people:
         page.get_by_label("Full name").fill(name)
         page.get_by_label("Email address").fill(email)
-        page.get_by_label("Agency").select_option(label=agency)
+        page.get_by_label("Agency", exact=True).select_option(label=agency)
         page.get_by_label(level).check()
         page.get_by_role("button", name="Invite", exact=True).click()
         assert page.locator(".govuk-panel__title").inner_text() == f"{name} has been invited"

@@ -27,22 +27,12 @@ class KnownProblem:
 # failing. Keep it true: remove a problem when its fix is merged, add one when it is found.
 KNOWN_PROBLEMS = (
     KnownProblem(
-        "the comparison of partnerships is wider than a small screen, and its heatmap cells "
-        "are many small links",
-        "On the page comparing partnerships, the table and heatmap make the page scroll "
-        "sideways at 320 pixels wide and at high zoom, and each heatmap cell is a separate "
-        "link that reads only as a score and band letter.",
-        "1.4.10 (reflow), 2.4.4 (link purpose)"),
-    KnownProblem(
-        "some charts and tables in a round's results are hard to read on a small screen",
-        "On a round's results page at 320 pixels wide, some chart labels are cut off or "
-        "overlap and some tables are wider than the screen.",
-        "1.4.10 (reflow)"),
-    KnownProblem(
-        "the report you can download as a PDF is not fully tagged for screen readers",
-        "In the PDF report, table header cells do not say whether they head a row or a "
-        "column, and links do not carry readable descriptions.",
-        "1.3.1 (info and relationships), 2.4.4 (link purpose)"),
+        "the interactive network chart of how the agencies work together needs a mouse",
+        "On a round's results page, the interactive chart of the collaboration map (drawn "
+        "only when you press its button) cannot be explored with a keyboard: its details on "
+        "hover, zoom and pan need a mouse. The table of ratings above it, and the drawing it "
+        "replaces, give the same figures.",
+        "2.1.1 (keyboard)"),
 )
 SessionDep = Annotated[Session, Depends(get_session)]
 
