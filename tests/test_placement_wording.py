@@ -35,8 +35,12 @@ def summary_line(html, start: str) -> str:
 @pytest.mark.parametrize("board", BOARDS, ids=[b.id for b in BOARDS])
 def test_summary_and_section_say_the_same_and_every_placement_how_firm(board):
     result, context, html = report(board.respondents)
-    assert summary_line(html, "Extent of integration") == context.townsley.headline
-    assert summary_line(html, "Ladder of partnership") == context.gaster.headline
+    # The summary page says each placement in one sentence: the section's headline, then how
+    # firm it is.
+    for line, placement in (("Integration", context.townsley),
+                            ("The ladder of partnership", context.gaster)):
+        assert summary_line(html, line) == " ".join(placement.sentence.split())
+        assert placement.sentence.lower().startswith(placement.headline.lower())
     assert words(html.select_one("#townsley")).endswith(context.townsley.headline)
     assert words(html.select_one("#gaster")).endswith(context.gaster.headline)
     placements = words(html.select_one("#placements"))
@@ -62,7 +66,8 @@ def test_the_foot_of_the_ladder_is_called_so_in_every_part():
     headline = ("rung 1 of 5, information exchange (the foot of the ladder; its criteria are "
                 "not in place)")
     assert context.gaster.headline == headline
-    assert summary_line(html, "Ladder of partnership") == headline
+    assert summary_line(html, "The ladder of partnership").startswith(
+        headline[:1].upper() + headline[1:] + ".")
     assert "the foot of the ladder" in gaster.explanation
     assert "rung 1's own criteria are not in place as a whole" in gaster.explanation
     rung_1 = next(li for li in html.select("#placements .report-ladder li")

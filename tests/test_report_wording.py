@@ -53,8 +53,9 @@ def split_round(session, client, core):
 def test_the_consensus_section_says_what_maps_infers(client, split_round):
     html = page(client.get(f"/rounds/{split_round.id}/results"))
     consensus = html.select_one("#consensus")
-    assert consensus.select("#contested ~ table tbody tr"), "the board was meant to split"
-    assert html.select_one("#disputed-facts ~ table tbody tr"), "facts were meant to be disputed"
+    rows = ".maps-table-region table tbody tr"
+    assert consensus.select(f"#contested ~ {rows}"), "the board was meant to split"
+    assert html.select_one(f"#disputed-facts ~ {rows}"), "facts were meant to be disputed"
     text = words(consensus)
     for claim in CLAIMS:
         assert claim not in text
