@@ -5,7 +5,9 @@ How the suite stays quick on two busy cores (follow it in new tests):
 - Each test's database is a copy of one migrated once per test process. A test marked
   `@pytest.mark.demo` gets a copy of one with the demo data loaded, also made once.
 - Tests that share an expensive session fixture run on one worker: mark the module with
-  `pytest.mark.xdist_group(NAME)` (the report PDFs; the browser tests share one Chromium).
+  `pytest.mark.xdist_group(NAME)` (the report PDFs; the browser tests in two groups,
+  "browser-journeys" and "browser-pages", each sharing one Chromium per worker, so that both
+  workers drive a browser).
 - Render a PDF only where the PDF itself is under test; elsewhere check the HTML.
 - Browser tests wait on events, never sleep; `browser` gives contexts and pages whose waits
   allow BROWSER_WAIT_MS, a limit a loaded machine can meet.
@@ -41,14 +43,18 @@ def _admin_engine():
 
 
 def pytest_collection_modifyitems(config, items):
-    """On the PostgreSQL pass, run the tests that touch a database, and only those.
+    """On the PostgreSQL pass, run the tests that exercise the database, and only those.
 
     A test that asks for no database (the scoring core, the PDF's layout, the citations) gives
-    the same answer on either backend; it has given it on the SQLite pass, and running it again
-    would only spend the CI machine's minutes. Every test with a database runs on both."""
+    the same answer on either backend; it has given it on the SQLite pass. So does a browser
+    test (marked `browser`): what it checks is what Chromium shows (layout, focus, axe), and
+    every route it drives is also requested against PostgreSQL by the HTTP-level tests. Running
+    them again would only spend the CI machine's minutes (about five of them, serial on one
+    browser)."""
     if not POSTGRES_URL:
         return
-    keep = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    keep = [item for item in items if "database_url" in getattr(item, "fixturenames", ())
+            and item.get_closest_marker("browser") is None]
     dropped = [item for item in items if item not in keep]
     if dropped:
         config.hook.pytest_deselected(items=dropped)

@@ -24,7 +24,7 @@ from app.models import (
 from tests.factories import make_invite
 
 # One worker runs every browser test, with the one Chromium (tests/conftest.py).
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.demo]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-pages"), pytest.mark.demo]
 
 AXE_SCRIPT = Axe().axe_script
 WIDTHS = (("1280 px", 1280), ("200% zoom", 640), ("320 px", 320))

@@ -19,7 +19,7 @@ from tests.test_action_plans import answer_weakly
 from tests.test_browser_respond import assert_accessible
 
 # One worker runs every browser test, with the one Chromium (tests/conftest.py).
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-pages")]
 
 
 def test_coordinator_edits_the_plan_and_downloads_the_report(browser, live_server, session,

@@ -16,7 +16,7 @@ from tests.factories import (
 )
 from tests.test_collaboration import _answered, closes_in_a_month
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-journeys")]
 INITIAL_JS_LIMIT = 1_000_000  # bytes: docs/performance.md
 
 

@@ -11,7 +11,7 @@ from app.demo import DEMO_PASSWORD
 from app.models import Organisation, User
 from tests.test_browser_respond import assert_accessible
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.demo]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-pages"), pytest.mark.demo]
 
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 

@@ -14,7 +14,7 @@ from tests import smtp
 from tests.factories import PASSWORD, make_organisation, make_partnership, make_round, make_user
 from tests.test_browser_respond import assert_accessible, assert_fits_width
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-journeys")]
 
 
 @pytest.fixture

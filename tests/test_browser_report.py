@@ -21,7 +21,7 @@ from tests.factories import (
 )
 from tests.report_helpers import best, worst
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-pages")]
 
 
 def answer(session, round_, core, pick, people: int = 4) -> None:

@@ -12,7 +12,7 @@ from app.questionnaires.paging import MAX_QUESTIONS_PER_PAGE, page_of
 from tests.factories import make_invite
 from tests.test_browser_respond import assert_accessible
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-pages")]
 
 # 200% zoom of a 1280 x 800 window lays the page out as a 640 x 400 one: CSS pixels are what
 # reflow, media queries and axe see (the device pixel ratio only changes the rasterising).

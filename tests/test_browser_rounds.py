@@ -14,7 +14,7 @@ from tests.factories import PASSWORD, make_organisation, make_partnership, make_
 from tests.test_browser_respond import assert_accessible
 
 # One worker runs every browser test, with the one Chromium (tests/conftest.py).
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-journeys")]
 
 
 def test_coordinator_opens_a_round_and_invites_the_board(browser, live_server, session):
