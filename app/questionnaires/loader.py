@@ -4,7 +4,7 @@ format.py), every error reported with its file and line, and the catalogue of in
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -50,7 +50,17 @@ class InvalidQuestionnaire(Exception):
 
 
 def parse(text: str, file: str = "<string>") -> Questionnaire:
-    """Build a questionnaire from YAML text, or raise InvalidQuestionnaire listing every error."""
+    """Build a questionnaire from YAML text, or raise InvalidQuestionnaire listing every error.
+
+    The same text gives the same questionnaire, a frozen value, so one parse serves every
+    request that reads it (a round's kept definition is read for each of its pages, and the
+    catalogue for each app): the YAML reader is pure Python, a tenth of a second for the core
+    instrument. Errors are not kept: a bad file is reported afresh each time."""
+    return _parse(text, file)
+
+
+@lru_cache(maxsize=16)
+def _parse(text: str, file: str) -> Questionnaire:
     def fail(message: str, line: int | None = None) -> InvalidQuestionnaire:
         return InvalidQuestionnaire([DefinitionError(file, line, None, message)])
 

@@ -58,17 +58,8 @@ def email_invites(session: Session, *, round_: AssessmentRound, partnership: Par
                                                html=email.html, reply_to=sender.email)
     if not messages:
         return {}
-    round_id, partnership_id = round_.id, partnership.id
-    session.commit()  # end the transaction before talking to the mail server
-    outcome = mail.send_each(settings, messages=messages)
-    _record(session, outcome, sent_at="invite_sent_at", error="invite_error")
-    audit.record(session, action="invitations_emailed", user=sender,
-                 round_=session.get(AssessmentRound, round_id),
-                 partnership=session.get(Partnership, partnership_id),
-                 detail={"sent": sum(r is None for r in outcome.values()),
-                         "failed": sum(r is not None for r in outcome.values())})
-    session.commit()
-    return outcome
+    return _deliver(session, settings, messages, round_=round_, partnership=partnership,
+                    user=sender, kind="invite", action="invitations_emailed", sent_key="sent")
 
 
 def failed_invites(session: Session, round_: AssessmentRound) -> list[Respondent]:
@@ -118,14 +109,24 @@ def remind(session: Session, *, round_: AssessmentRound, partnership: Partnershi
         for row in rows if row.respondent.email}
     if not messages:
         return {}
+    return _deliver(session, settings, messages, round_=round_, partnership=partnership,
+                    user=reminded_by, kind="reminder", action="reminders_sent", sent_key="count")
+
+
+def _deliver(session: Session, settings, messages: dict, *, round_: AssessmentRound,
+             partnership: Partnership, user: User, kind: str, action: str,
+             sent_key: str) -> dict[int, str | None]:
+    """Send each message, keep each person's outcome (`<kind>_sent_at` / `<kind>_error`) and
+    audit the counts. The transaction ends before MAPS talks to the mail server, so a slow or
+    failing server never holds it open, and what was saved stays saved."""
     round_id, partnership_id = round_.id, partnership.id
-    session.commit()  # end the transaction before talking to the mail server
+    session.commit()
     outcome = mail.send_each(settings, messages=messages)
-    _record(session, outcome, sent_at="reminder_sent_at", error="reminder_error")
-    audit.record(session, action="reminders_sent", user=reminded_by,
+    _record(session, outcome, sent_at=f"{kind}_sent_at", error=f"{kind}_error")
+    audit.record(session, action=action, user=user,
                  round_=session.get(AssessmentRound, round_id),
                  partnership=session.get(Partnership, partnership_id),
-                 detail={"count": sum(r is None for r in outcome.values()),
+                 detail={sent_key: sum(r is None for r in outcome.values()),
                          "failed": sum(r is not None for r in outcome.values())})
     session.commit()
     return outcome
