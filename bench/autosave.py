@@ -8,7 +8,6 @@ the machine's load (it is shared) falls on both."""
 
 import asyncio
 import random
-import re
 import tempfile
 import time
 from collections import Counter
@@ -21,11 +20,10 @@ from sqlmodel import Session
 from app.db import make_engine, migrate
 from app.questionnaires.loader import load_catalogue
 from bench.scoring import seed_round
-from bench.server import database, peak_memory_mb, serve
+from bench.server import csrf_token, database, peak_memory_mb, serve
 
 CONCURRENCY = 50
 CROWD = 200  # respondents at once for the no-server-error check
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 TIMEOUT = 60  # seconds; a request queued longer than this counts as failed
 TURNS = 3  # MAPS and the baseline each load the server this many times, alternately
 
@@ -67,7 +65,7 @@ async def _open(client: httpx.AsyncClient, token: str, section_id: str,
             # Start with the link, as a board member does: this client then holds it.
             welcome = await client.get(f"/r/{token}/welcome")
             await client.post(f"/r/{token}/start",
-                              headers={"X-CSRFToken": CSRF_META.search(welcome.text).group(1)})
+                              headers={"X-CSRFToken": csrf_token(welcome.text)})
         page = await client.get(f"/r/{token}/s/{section_id}")
     except httpx.HTTPError as error:
         tally.statuses[f"page: {type(error).__name__}"] += 1
@@ -75,7 +73,7 @@ async def _open(client: httpx.AsyncClient, token: str, section_id: str,
     if page.status_code != 200:
         tally.statuses[f"page: {page.status_code}"] += 1
         return None
-    return {"HX-Request": "true", "X-CSRFToken": CSRF_META.search(page.text).group(1)}
+    return {"HX-Request": "true", "X-CSRFToken": csrf_token(page.text)}
 
 
 async def _respondents(url: str, tokens: list[str], items: list, seconds: float,

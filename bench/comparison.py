@@ -31,7 +31,7 @@ from app.services import comparison_exports
 from app.services.comparison import choose, instruments
 from app.services.comparison_page import _PARSED as parsed_scores
 from app.services.comparison_page import PageQuery, comparison_page, latest_rounds
-from bench.autosave import CSRF_META
+from bench.server import csrf_token
 
 PARTNERSHIPS, ROUNDS, RESPONDENTS = 1000, 3, 15
 FACTORS = ["role_demarcation", "commitment", "trust_mutual_respect",
@@ -127,7 +127,7 @@ def run() -> list[dict]:
         app = create_app(Settings(database_url=url, data_dir=Path(tmp),
                                   MAPS_SECRET_KEY="bench-secret-key"))
         with TestClient(app) as client:
-            token = CSRF_META.search(client.get("/").text).group(1)
+            token = csrf_token(client.get("/").text)
             client.post("/sign-in", data={"email": "bench@example.org", "password": "bench",
                                           "csrftoken": token})
             assert client.get("/compare").status_code == 200

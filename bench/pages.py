@@ -26,11 +26,11 @@ from app.questionnaires.loader import COLLABORATION_KEY, load_catalogue
 from app.services.questionnaires import keep_text
 from app.web.render import TEMPLATES
 from bench.scoring import seed_round
+from bench.server import csrf_token
 from tests.factories import PASSWORD, close, make_user
 
 STATIC = TEMPLATES.parent / "static"
 SCRIPT_SRC = re.compile(r'<script[^>]*\ssrc="/static/([^"]+)"')
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 def _median_ms(client: TestClient, path: str, repeat: int = 30) -> float:
@@ -41,11 +41,6 @@ def _median_ms(client: TestClient, path: str, repeat: int = 30) -> float:
         times.append(time.perf_counter() - start)
         assert response.status_code == 200, (path, response.status_code)
     return sorted(times)[len(times) // 2] * 1000
-
-
-def _csrf(html: str) -> str:
-    """The page's CSRF token (bound to the browser's session), as its forms send it."""
-    return CSRF_META.search(html).group(1)
 
 
 def script_bytes(html: str) -> int:
@@ -94,11 +89,11 @@ def run() -> list[dict]:
             section = max(questionnaire.sections, key=lambda s: len(s.items))
             # Start with the link, as a board member does: this client then holds it.
             welcome = client.get(f"/r/{tokens[0]}/welcome")
-            client.post(f"/r/{tokens[0]}/start", data={"csrftoken": _csrf(welcome.text)})
+            client.post(f"/r/{tokens[0]}/start", data={"csrftoken": csrf_token(welcome.text)})
             page = _median_ms(client, f"/r/{tokens[0]}/s/{section.id}")
             sign_in = client.get("/sign-in")
             client.post("/sign-in", data={"email": email, "password": PASSWORD,
-                                          "csrftoken": _csrf(sign_in.text)})
+                                          "csrftoken": csrf_token(sign_in.text)})
             results_path = f"/rounds/{round_id}/results"
             results_ms = _median_ms(client, results_path, repeat=10)
             results_html = client.get(results_path).text

@@ -20,7 +20,7 @@ from app.reports.context import ReportContext, build_context
 from app.reports.pdf import html_to_pdf, render_html, render_pdf
 from app.reports.sample import sample_round
 from app.scoring import score_round
-from app.services import results
+from app.services.report import report_context
 from bench.server import serve, sign_in
 
 BATCH = 50
@@ -67,7 +67,7 @@ def first_pdf(repeat: int) -> dict[str, float]:
                 .where(Partnership.name == demo.PROFILES[0].name,
                        AssessmentRound.status == RoundStatus.closed)
                 .order_by(AssessmentRound.closes_at.desc())).first()
-            plain = render_html(results.report_context(session, round_, catalogue))
+            plain = render_html(report_context(session, round_, catalogue))
         engine.dispose()
         html_to_pdf(plain)  # WeasyPrint's own first call loads fonts and styles
         weasyprint = min(_timed(lambda: html_to_pdf(plain)) for _ in range(repeat))

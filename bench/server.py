@@ -1,6 +1,7 @@
 """Start an app under uvicorn on a free loopback port, sign in, measure its peak memory, stop it."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -68,11 +69,19 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
 
 
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """A page's CSRF token (bound to the browser's session), as its forms send it."""
+    return CSRF_META.search(html).group(1)
+
+
 def sign_in(client: httpx.Client, email: str, password: str) -> None:
-    """Sign a client in the way the sign-in page does (CSRF cookie first)."""
-    client.get("/sign-in")
+    """Sign a client in the way the sign-in page does (its token first)."""
+    token = csrf_token(client.get("/sign-in").text)
     response = client.post("/sign-in", data={"email": email, "password": password,
-                                              "csrftoken": client.cookies["csrftoken"]})
+                                              "csrftoken": token})
     if response.status_code not in (200, 303):
         raise RuntimeError(f"could not sign in as {email}: {response.status_code}")
 
