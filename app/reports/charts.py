@@ -317,8 +317,12 @@ def trend_chart(rounds: Sequence[TrendPoint]) -> Chart:
                      f'{escape(p.round_title)}: {points(p.overall)}</title></circle>')
         parts += _on_white(x - text_width(points(p.overall), 12) / 2, y - 10,
                            points(p.overall), size=12)
-        for n, line in enumerate(_fit(p.round_title, step - 8 if len(shown) > 1 else 300)):
-            parts.append(_text(x, TREND_HEIGHT - bottom + 18 + 15 * n, line, anchor="middle",
+        # Each label gets half the gap to its neighbours and stays inside the drawing: the
+        # first and last points sit at its edges, where a centred label would be cut.
+        for n, line in enumerate(_fit(p.round_title, step / 2 - 4 if len(shown) > 1 else 300)):
+            half = text_width(line, 11) / 2
+            parts.append(_text(min(max(x, half + 2), WIDTH - half - 2),
+                               TREND_HEIGHT - bottom + 18 + 15 * n, line, anchor="middle",
                                size=11))
     alt = ("Line chart of the overall score, 0 to 100 (higher is better), in each closed "
            "round, oldest first: "
