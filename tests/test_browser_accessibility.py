@@ -10,6 +10,7 @@ Zoom is emulated by the window's width in CSS pixels: 200% of 1280 px is 640 px,
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.demo import DEMO_PASSWORD
@@ -220,10 +221,6 @@ def announced(page, text: str) -> None:
         "text => document.getElementById('maps-announcer').textContent === text", arg=text)
 
 
-def focused(page) -> str:
-    return page.evaluate("document.activeElement.id || document.activeElement.className")
-
-
 def test_action_plan_focus_after_each_swap(browser, live_server, session):
     """Add to plan, open, error, save, add, move, remove: each an htmx swap with no page load, focus
     where docs/frontend.md says, the result read out by the one live region, and the page
@@ -241,13 +238,13 @@ def test_action_plan_focus_after_each_swap(browser, live_server, session):
     first.get_by_role("button", name="Add to plan").click()
     page.locator(f"#rec-{strategy}-planned").wait_for()
     announced(page, "Added to the plan as action 1.")
-    assert focused(page) == f"rec-{strategy}-planned"
+    expect(page.locator(f"#rec-{strategy}-planned")).to_be_focused()
     found += problems_on(page, "action plan, a recommendation added")
     item = page.locator("#plan-rows > tr").first.get_attribute("id")  # "action-7"
 
     page.locator(f"#{item}-change").click()
     page.locator(f"#{item}-text").wait_for()
-    assert focused(page) == f"{item}-text"
+    expect(page.locator(f"#{item}-text")).to_be_focused()
     found += problems_on(page, "action plan, a row open")
 
     page.locator(f"#{item}-target-day").fill("31")
@@ -261,13 +258,13 @@ def test_action_plan_focus_after_each_swap(browser, live_server, session):
     assert page.locator(f"#{item}-lead").input_value() == "Siân Jones"
     found += problems_on(page, "action plan, a row's errors")
     summary.get_by_role("link").first.click()
-    assert focused(page) == f"{item}-target-day"
+    expect(page.locator(f"#{item}-target-day")).to_be_focused()
 
     page.locator(f"#{item}-target-day").fill("28")
     page.locator(f"#{item}-save").click()
     page.locator(f"#{item}-saved").wait_for()
     announced(page, "Action 1 saved.")
-    assert focused(page) == f"{item}-change"
+    expect(page.locator(f"#{item}-change")).to_be_focused()
     assert "Siân Jones" in page.locator(f"#{item}").inner_text()
     found += problems_on(page, "action plan, a row saved")
 
@@ -275,20 +272,20 @@ def test_action_plan_focus_after_each_swap(browser, live_server, session):
     page.locator("#add-own-button").click()
     page.locator("#plan-rows > tr").nth(1).wait_for()
     announced(page, "Your action has been added to the plan as action 2.")
-    assert focused(page) == "add-own-button"
+    expect(page.locator("#add-own-button")).to_be_focused()
     second = page.locator("#plan-rows > tr").nth(1).get_attribute("id")
 
     page.locator(f"#{second}-up").click()
     announced(page, "Action moved up: now action 1.")
-    assert focused(page) == f"{second}-change"  # its Move up button is gone
+    expect(page.locator(f"#{second}-change")).to_be_focused()  # its Move up button is gone
     page.locator(f"#{second}-down").click()
     announced(page, "Action moved down: now action 2.")
-    assert focused(page) == f"{second}-change"  # at the bottom: Move down is gone too
+    expect(page.locator(f"#{second}-change")).to_be_focused()  # last: Move down gone too
 
     page.locator(f"#{item}-remove").click()
     page.locator(f"#{item}").wait_for(state="detached")
     announced(page, "Action 1 removed.")
-    assert focused(page) == f"{second}-change"
+    expect(page.locator(f"#{second}-change")).to_be_focused()
     found += problems_on(page, "action plan, after a removal")
     page.locator(f"#{second}-remove").click()
     announced(page, "Action 1 removed.")

@@ -41,28 +41,32 @@ def test_the_network_chart_is_drawn_when_shown_and_not_loaded_before(
     close(session, round_)
 
     page = browser.new_page(viewport={"width": 1024, "height": 800})
-    errors, scripts = [], {}
+    errors, responses = [], []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("response", lambda r: scripts.__setitem__(r.url, len(r.body()))
+    # The handler only keeps the response: reading its body there would let the test run on
+    # before the body arrives, and see the script as not loaded.
+    page.on("response", lambda r: responses.append(r)
             if r.request.resource_type == "script" else None)
     page.goto(f"{live_server}/sign-in")
     page.locator("#email").fill(coordinator.email)
     page.locator("#password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/sign-in" not in url)
-    scripts.clear()
+    responses.clear()
     page.goto(f"{live_server}/rounds/{round_.id}/results")
     page.wait_for_load_state("load")
     button = page.get_by_role("button", name="Show the interactive network chart")
     button.wait_for()  # charts.js shows it: the page has run its scripts
+    scripts = {r.url: len(r.body()) for r in responses}
     assert 0 < sum(scripts.values()) <= INITIAL_JS_LIMIT, scripts
     assert not any("plotly" in url for url in scripts)
     assert page.locator("#figure-collaboration svg").is_visible()  # before any script
 
-    button.click()
+    with page.expect_response(lambda r: "plotly-basic.min.js" in r.url) as plotly:
+        button.click()
     page.locator("#collaboration-chart.maps-chart--drawn").wait_for()
-    assert any("plotly-basic.min.js" in url for url in scripts)
+    assert plotly.value.ok
     # One line per pair of agencies (all three pairs rated networking or above), then the
     # agencies; Schools and Health rate each other 4 and 1: the dashed, asymmetric line.
     assert page.locator("#collaboration-chart .scatterlayer .trace").count() == 4

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from app.clock import UK
 from app.models import Role
 from app.questionnaires.paging import pages
-from app.services.rounds import LOCAL
 from tests.factories import PASSWORD, make_organisation, make_user
 
 # One worker runs every browser test, with the one Chromium (tests/conftest.py).
@@ -47,7 +47,7 @@ def test_from_new_partnership_to_comparison(browser, live_server, session, core)
         coord_page.get_by_label("Sector").select_option(value=sector)
         coord_page.get_by_role("button", name="Add agency").click()
     coord_page.get_by_role("button", name="Open a new round").click()
-    closes = datetime.now(LOCAL).date() + timedelta(days=14)
+    closes = datetime.now(UK).date() + timedelta(days=14)
     coord_page.get_by_label("Day").fill(str(closes.day))
     coord_page.get_by_label("Month").fill(str(closes.month))
     coord_page.get_by_label("Year").fill(str(closes.year))

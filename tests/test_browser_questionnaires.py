@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from app.clock import UK
 from app.models import AssessmentRound, Role
-from app.services.rounds import LOCAL
 from tests.conftest import DATA
 from tests.factories import PASSWORD, make_organisation, make_partnership, make_user
 from tests.test_browser_respond import assert_accessible
@@ -58,7 +58,7 @@ def test_an_admin_uploads_an_instrument_and_a_coordinator_uses_it(browser, live_
     sign_in(page, live_server, coordinator)
     page.goto(f"{live_server}/partnerships/{partnership.id}/rounds/new")
     page.get_by_label("Partnership factors check (version 1)").check()
-    closes = datetime.now(LOCAL).date() + timedelta(days=28)
+    closes = datetime.now(UK).date() + timedelta(days=28)
     page.get_by_label("Day").fill(str(closes.day))
     page.get_by_label("Month").fill(str(closes.month))
     page.get_by_label("Year").fill(str(closes.year))

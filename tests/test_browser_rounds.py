@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
+from app.clock import UK
 from app.models import AssessmentRound, Respondent, RoundStatus
-from app.services.rounds import LOCAL
 from tests.factories import PASSWORD, make_organisation, make_partnership, make_user
 from tests.test_browser_respond import assert_accessible
 
@@ -45,7 +45,7 @@ def test_coordinator_opens_a_round_and_invites_the_board(browser, live_server, s
     page.get_by_role("button", name="Open round").click()  # no closing date yet
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
-    closes = datetime.now(LOCAL).date() + timedelta(days=28)
+    closes = datetime.now(UK).date() + timedelta(days=28)
     page.get_by_label("Day").fill(str(closes.day))
     page.get_by_label("Month").fill(str(closes.month))
     page.get_by_label("Year").fill(str(closes.year))

@@ -9,11 +9,11 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import select
 
+from app.clock import UK
 from app.models import Agency, Answer, AssessmentRound, Partnership, Sector
 from app.questionnaires.loader import HERE, InvalidQuestionnaire, load_file, parse
 from app.scoring import RespondentAnswers, score_round
 from app.scoring.collaboration import MERGED, collaboration_map
-from app.services.rounds import LOCAL
 from tests.conftest import start_response
 from tests.factories import close, make_invite, make_organisation, make_partnership, make_user
 from tests.test_instruments import closing_date, signed_in
@@ -256,5 +256,5 @@ def test_a_roster_round_needs_two_agencies(session, catalogue):
 
 
 def closes_in_a_month() -> dict[str, str]:
-    day = datetime.now(LOCAL).date() + timedelta(days=30)
+    day = datetime.now(UK).date() + timedelta(days=30)
     return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}

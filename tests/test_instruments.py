@@ -13,11 +13,11 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from app.cli import app as cli
+from app.clock import UK
 from app.main import create_app
 from app.models import Agency, Answer, AssessmentRound, DefinitionText, Role, UploadedQuestionnaire
 from app.questionnaires.loader import load_catalogue, parse
 from app.scoring import RespondentAnswers, score_round
-from app.services.rounds import LOCAL
 from tests.conftest import DATA, FormClient, sign_in, start_response
 from tests.factories import (
     close,
@@ -37,7 +37,7 @@ def page(response) -> BeautifulSoup:
 
 
 def closing_date(days: int = 30) -> dict:
-    day = datetime.now(LOCAL).date() + timedelta(days=days)
+    day = datetime.now(UK).date() + timedelta(days=days)
     return {"closes-day": str(day.day), "closes-month": str(day.month),
             "closes-year": str(day.year)}
 

@@ -5,16 +5,18 @@ before every destructive action; and the date a round actually closed."""
 
 import csv
 import io
+import os
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import select
 
+from app.clock import UK
 from app.models import Agency, AssessmentRound, Respondent, Role, RoundStatus, User
 from app.questionnaires.timing import estimated_minutes
-from app.services.rounds import LOCAL
 from tests import smtp
 from tests.conftest import CONFIRM, FormClient, sign_in, start_response
 from tests.factories import (
@@ -100,7 +102,7 @@ def test_each_invitation_carries_everything_in_both_parts(coordinator, session, 
 
     message = inbox.to("ann@example.org")[0]
     text, html = smtp.parts(message)
-    closes = round_.closes_at.astimezone(LOCAL).strftime("%A %-d %B %Y")
+    closes = round_.closes_at.astimezone(UK).strftime("%A %-d %B %Y")
     minutes = estimated_minutes(CORE)
     threshold = max(round_.anonymity_threshold, app.state.settings.min_anonymity_threshold)
     assert message["Subject"] == f"Testshire Early Help: please complete the MAPS " \
@@ -252,7 +254,7 @@ def test_without_mail_links_are_shown_whole_with_wording_and_download(coordinato
     [row] = list(csv.DictReader(io.StringIO(download.text)))
     assert row == {"name": "Ann Able", "email": "ann@example.org", "agency": "Testshire Health",
                    "level": "strategic", "link": box.text,
-                   "closing_date": round_.closes_at.astimezone(LOCAL).strftime("%-d %B %Y")}
+                   "closing_date": round_.closes_at.astimezone(UK).strftime("%-d %B %Y")}
 
 
 # --- Several people on one page --------------------------------------------------------------
@@ -350,8 +352,8 @@ def test_a_round_closed_early_shows_when_it_closed(coordinator, session, world, 
         assert coordinator.post(f"/rounds/{round_.id}/close", data=CONFIRM).status_code == 303
         session.refresh(round_)
         assert round_.closing_date == round_.closed_at < round_.closes_at
-        today = round_.closed_at.astimezone(LOCAL).strftime("%-d %B %Y")
-        planned = round_.closes_at.astimezone(LOCAL).strftime("%-d %B %Y")
+        today = round_.closed_at.astimezone(UK).strftime("%-d %B %Y")
+        planned = round_.closes_at.astimezone(UK).strftime("%-d %B %Y")
         summary = page(coordinator.get(f"/rounds/{round_.id}")).select_one(".govuk-summary-list")
         assert f"Closed {today}" in " ".join(summary.text.split())
         assert f"(planned: {planned})" in summary.text
@@ -372,3 +374,31 @@ def test_the_closing_date_is_the_earlier_of_planned_and_closed():
     assert round_.closing_date == planned - timedelta(days=3)  # closed early
     round_.closed_at = planned + timedelta(days=3)
     assert round_.closing_date == planned  # closed after its date: answers stopped then
+
+
+@pytest.fixture
+def server_in_new_york():
+    """The server's own clock five hours behind UTC (time.tzset: the whole process)."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+def test_closing_dates_are_on_the_uk_clock_whatever_the_server_zone(
+        coordinator, session, world, inbox, server_in_new_york):
+    round_ = world["round"]
+    round_.closes_at = datetime(2030, 12, 10, 23, 59, 59, tzinfo=UTC)  # UK winter: UTC
+    session.add(round_)
+    make_invite(session, round_, name="Ann", email="ann@example.org")
+    session.commit()
+    round_page = page(coordinator.get(f"/rounds/{round_.id}"))
+    assert "10 December 2030 at 23:59" in round_page.select_one(".govuk-summary-list").text
+    assert coordinator.post(f"/rounds/{round_.id}/reminders").status_code == 303
+    text = inbox.messages[0].get_body(preferencelist=("plain",)).get_content()
+    assert "10 December 2030" in text and "11 December 2030" not in text

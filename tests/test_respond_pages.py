@@ -9,11 +9,11 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import select
 
+from app.clock import UK
 from app.models import Agency, Answer, Organisation, Partnership, RoundStatus
 from app.questionnaires.paging import MAX_QUESTIONS_PER_PAGE, page_of, pages, section_pages
 from app.questionnaires.schema import Section
 from app.questionnaires.timing import estimated_minutes
-from app.services.responses import UK
 from tests.conftest import start_response
 from tests.factories import CORE, make_invite, make_round, make_user
 

@@ -10,8 +10,8 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import select
 
+from app.clock import UK
 from app.models import AssessmentRound, AuditEvent, Respondent, Role, RoundStatus
-from app.services.rounds import LOCAL
 from tests.conftest import CONFIRM, FormClient, sign_in, start_response
 from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
 
@@ -51,7 +51,7 @@ def open_round(session, world):
 
 
 def closing_date(days: int = 30) -> dict:
-    day = datetime.now(LOCAL).date() + timedelta(days=days)
+    day = datetime.now(UK).date() + timedelta(days=days)
     return {"closes-day": str(day.day), "closes-month": str(day.month),
             "closes-year": str(day.year)}
 
@@ -81,8 +81,8 @@ def test_open_a_round(coordinator_client, session, world, settings):
     round_ = session.exec(select(AssessmentRound)).one()
     assert response.headers["location"] == f"/rounds/{round_.id}"
     assert (round_.title, round_.status, round_.anonymity_threshold) == ("Round 1", "open", 4)
-    closes = round_.closes_at.astimezone(LOCAL)
-    assert (closes.date() - datetime.now(LOCAL).date()).days == 30
+    closes = round_.closes_at.astimezone(UK)
+    assert (closes.date() - datetime.now(UK).date()).days == 30
     assert (closes.hour, closes.minute) == (23, 59)
     assert audit_actions(session)[-1] == "round_opened"
     round_page = page(coordinator_client.get(f"/rounds/{round_.id}"))

@@ -3,17 +3,16 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.clock import UK, uk_time
 from app.models import AssessmentRound, AuditEvent, Organisation, Partnership, Role, User
 from app.services.errors import Invalid
 from app.services.inputs import BadDate, parse_date, parse_id
 
 # The audit log shows UK time (services.rounds uses the same zone for closing dates).
-LOCAL = ZoneInfo("Europe/London")
 
 PAGE_SIZE = 50
 
@@ -105,9 +104,7 @@ class AuditPage:
 
 
 def local_time(at: datetime) -> str:
-    # SQLite hands back naive datetimes: they were written in UTC.
-    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    local = aware.astimezone(LOCAL)
+    local = uk_time(at)
     return f"{local.day} {local:%B %Y, %H:%M}"
 
 
@@ -142,7 +139,7 @@ def parse_filter(*, who: str, what: str, partnership: str, since: tuple[str, str
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, LOCAL).astimezone(UTC)
+    return datetime.combine(day, time.min, UK).astimezone(UTC)
 
 
 def _conditions(reader: User, chosen: AuditFilter) -> list:

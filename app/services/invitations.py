@@ -10,13 +10,12 @@ from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from string import Formatter
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader
 
+from app.clock import uk_time
 from app.services.errors import Invalid
 
-LOCAL = ZoneInfo("Europe/London")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 # Placeholder -> what it becomes, as the wording form explains it.
@@ -63,12 +62,12 @@ class Invitation:
 
     @property
     def closing_date(self) -> str:
-        return self.closes_at.astimezone(LOCAL).strftime("%A %-d %B %Y")
+        return uk_time(self.closes_at).strftime("%A %-d %B %Y")
 
     @property
     def closing_time(self) -> str:
         """The date with its hour; rounds opened in MAPS close as their last day ends."""
-        local = self.closes_at.astimezone(LOCAL)
+        local = uk_time(self.closes_at)
         if (local.hour, local.minute) == (23, 59):
             return f"{self.closing_date}, at the end of the day"
         return f"{self.closing_date} at {local.strftime('%H:%M')}"

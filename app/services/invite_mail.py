@@ -7,13 +7,14 @@ is slow or down never holds a database transaction open, and never loses an invi
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
+from app.clock import uk_time
 from app.models import AssessmentRound, Organisation, Partnership, Respondent, User, utcnow
 from app.questionnaires.timing import estimated_minutes
 from app.services import audit, mail, questionnaires
 from app.services.invitations import DEFAULT_MESSAGE, DEFAULT_SUBJECT, Invitation, compose
 from app.services.partnerships import agencies_of
 from app.services.responses import hash_token, new_token
-from app.services.rounds import LOCAL, InviteRow, require_open, threshold_of
+from app.services.rounds import InviteRow, require_open, threshold_of
 
 
 def invitation_of(session: Session, *, round_: AssessmentRound, partnership: Partnership,
@@ -95,7 +96,7 @@ def remind(session: Session, *, round_: AssessmentRound, partnership: Partnershi
     """Email a reminder to each of `rows` with an email address; id -> None (sent) or why
     not, kept per person like the invitations."""
     require_open(round_)
-    closes = round_.closing_date.astimezone(LOCAL).strftime("%-d %B %Y")
+    closes = uk_time(round_.closing_date).strftime("%-d %B %Y")
     asker = f"{reminded_by.name or reminded_by.email} ({reminded_by.email})"
     messages = {row.respondent.id: mail.message(
         settings, to=row.respondent.email, reply_to=reminded_by.email,

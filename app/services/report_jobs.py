@@ -94,16 +94,10 @@ def get(session: Session, *, job_id: str) -> ReportJob:
     job = session.get(ReportJob, job_id)
     if job is None:
         raise JobNotFound(job_id)
-    if job.status == "pending" and utcnow() - _created(job) > STALE_AFTER:
+    if job.status == "pending" and utcnow() - job.created_at > STALE_AFTER:
         job.status = "failed"
     return job
 
 
-def _created(job: ReportJob):
-    # SQLite hands back naive datetimes; every time MAPS stores is UTC.
-    created = job.created_at
-    return created if created.tzinfo else created.replace(tzinfo=utcnow().tzinfo)
-
-
 def seconds_waited(job: ReportJob) -> int:
-    return max(0, int((utcnow() - _created(job)).total_seconds()))
+    return max(0, int((utcnow() - job.created_at).total_seconds()))

@@ -7,13 +7,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from app.clock import uk_time
 from app.models import (
     Agency,
     Answer,
@@ -31,14 +31,6 @@ from app.questionnaires.schema import Questionnaire
 MAX_COMMENT = 4000
 COMMENT_PREFIX = "comment__"
 CSRF_FIELD = "csrftoken"  # every form's token (app/web/csrf.py), not an answer
-UK = ZoneInfo("Europe/London")  # board members read times as UK clock time
-
-
-def uk_time(moment: datetime) -> datetime:
-    """A stored time on the UK clock (SQLite returns stored times without their UTC zone)."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UK)
-
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -3,12 +3,12 @@ file), their links, response rates and reminders."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
+from app.clock import UK, uk_time
 from app.models import (
     Agency,
     AssessmentRound,
@@ -33,7 +33,6 @@ from app.services.inputs import (
 )
 from app.services.responses import ResponseError, hash_token, invite, is_open, new_token
 
-LOCAL = ZoneInfo("Europe/London")
 MAX_THRESHOLD = 50
 
 
@@ -52,12 +51,12 @@ def _closing_time(day: str, month: str, year: str) -> datetime:
         raise Invalid({"closes": f"The closing date {exc}"}) from None
     if chosen is None:
         raise Invalid({"closes": "Enter the closing date"})
-    today = datetime.now(LOCAL).date()
+    today = datetime.now(UK).date()
     if chosen <= today:
         raise Invalid({"closes": "The closing date must be in the future"})
     if chosen > today + timedelta(days=366):
         raise Invalid({"closes": "The closing date must be within a year from today"})
-    return datetime.combine(chosen, time(23, 59, 59), LOCAL).astimezone(UTC)
+    return datetime.combine(chosen, time(23, 59, 59), UK).astimezone(UTC)
 
 
 def open_round(session: Session, *, partnership: Partnership, catalogue, questionnaire: str,
@@ -437,7 +436,7 @@ def _mail_status(sent_at: datetime | None, error: str | None) -> str:
     if error:
         return f"Not sent: {error}"
     if sent_at:
-        return f"Sent {sent_at.astimezone(LOCAL).strftime('%-d %B %Y at %H:%M')}"
+        return f"Sent {uk_time(sent_at).strftime('%-d %B %Y at %H:%M')}"
     return ""
 
 

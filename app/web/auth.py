@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
+from app.clock import uk_time
 from app.models import utcnow
 from app.services import accounts
 from app.services.errors import Invalid
-from app.services.rounds import LOCAL
 from app.web.access import OptionalUser, SessionDep, sign_in_session, sign_out_session
 from app.web.forms import SetPasswordForm, SignInForm
 from app.web.render import flash, render
@@ -62,7 +62,7 @@ def sign_in(request: Request, session: SessionDep, form: Annotated[SignInForm, F
     if result.retry_at is not None:
         seconds = max(1, ceil((result.retry_at - utcnow()).total_seconds()))
         response = render(request, "auth/too_many_attempts.html", {
-            "retry_at": result.retry_at.astimezone(LOCAL), "minutes": ceil(seconds / 60),
+            "retry_at": uk_time(result.retry_at), "minutes": ceil(seconds / 60),
         }, status_code=429)
         response.headers["Retry-After"] = str(seconds)
         return response

@@ -7,6 +7,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.responses import Response
 
+from app.clock import uk_time
 from app.web import csrf
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -28,6 +29,7 @@ def make_templates() -> Jinja2Blocks:
     # Root-relative, so pages work unchanged behind a proxy or load balancer.
     env.globals["static"] = lambda path: f"/static/{path}"
     env.globals["csrf_token"] = _csrf_token
+    env.globals["uk_time"] = uk_time  # every time shown is on the UK clock (app/clock.py)
     return Jinja2Blocks(env=env)
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session, select
 
+from app.clock import UK, uk_time
 from app.db import get_session
 from app.models import Agency, Level, Respondent, Sector
 from app.questionnaires import paging
@@ -88,7 +89,6 @@ def _page(request: Request, template: str, inv: Invitation, context: dict, *,
     may keep a copy of it."""
     settings = request.app.state.settings
     context = {"inv": inv, "resume_code": browser_code(request, inv),
-               "uk_time": responses.uk_time,
                "threshold": rounds_service.threshold_of(inv.round,
                                                         settings.min_anonymity_threshold),
                **context}
@@ -137,7 +137,7 @@ def welcome(token: str, request: Request, inv: InvitationDep, session: SessionDe
         "token": token, "asker": responses.who_is_asking(session, round_=inv.round),
         "minutes": estimated_minutes(inv.questionnaire),
         "questions": len(inv.questionnaire.items), "parts": len(inv.questionnaire.sections),
-        "closes": responses.uk_time(inv.round.closing_date),
+        "closes": uk_time(inv.round.closing_date),
     })
 
 
@@ -217,15 +217,15 @@ def save_about(token: str, request: Request, inv: OwnInvitationDep, session: Ses
 
 def clock(moment: datetime) -> str:
     """A time as the save status says it, on the UK clock: 14:32."""
-    return f"{responses.uk_time(moment):%H:%M}"
+    return f"{uk_time(moment):%H:%M}"
 
 
 def last_saved(moment: datetime | None) -> str:
     """What a page says of the last save when it opens: with the day, if it was not today."""
     if moment is None:
         return ""
-    day = responses.uk_time(moment).date()
-    on = "" if day == datetime.now(responses.UK).date() else f" on {day:%-d %B}"
+    day = uk_time(moment).date()
+    on = "" if day == datetime.now(UK).date() else f" on {day:%-d %B}"
     return f"Last saved at {clock(moment)}{on}"
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
+from app.clock import uk_time
 from app.models import AssessmentRound, Level, Partnership, RoundStatus, Sector
 from app.services import invitations, invite_csv, invite_mail, mail, questionnaires
 from app.services import partnerships as partnership_service
@@ -111,7 +112,7 @@ def _round_page(request, session, user, round_: AssessmentRound, partnership: Pa
                                           request.app.state.settings.min_anonymity_threshold),
         "invites": service.invites_of(session, round_, agencies),
         "can_run": allowed(user, Do.run), "levels": list(Level), "sectors": Sector,
-        "errors": errors or {}, "form": form or {}, "local": service.LOCAL,
+        "errors": errors or {}, "form": form or {},
         "mail": mail.configured(request.app.state.settings),
         "failed": invite_mail.failed_invites(session, round_),
     }, status_code=status_code, block="response_rate")
@@ -224,7 +225,7 @@ def download_links(round_id: int, request: Request, user: CurrentUser, session: 
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     links = service.links_of_round(session, round_, [str(t) for t in form.getlist("token")])
     names = {a.id: a.name for a in partnership_service.agencies_of(session, partnership)}
-    closes = round_.closing_date.astimezone(service.LOCAL).strftime("%-d %B %Y")
+    closes = uk_time(round_.closing_date).strftime("%-d %B %Y")
     out = io.StringIO()
     writer = csv.writer(out)
     # What a mail merge needs, one row per board member.
