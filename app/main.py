@@ -5,6 +5,7 @@ import base64
 import hashlib
 import re
 from contextlib import asynccontextmanager
+from importlib import import_module
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -16,6 +17,7 @@ from app import logs
 from app.config import Settings
 from app.db import make_engine
 from app.questionnaires.loader import load_catalogue
+from app.recommendations.library import default_library
 from app.services.accounts import dummy_hash
 from app.web import (
     action_plans,
@@ -48,6 +50,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The hash an unknown email is checked against, made now rather than on the first
         # such sign-in (which would then take twice as long, telling that the email is new).
         dummy_hash(settings)
+        # What the first report would otherwise wait for, done now: importing WeasyPrint
+        # (about a second, with the Pango it loads), compiling the report's templates and
+        # reading the strategies (half a second each). Here rather than at import, so the
+        # CLI's commands that make no report do not pay for it.
+        import_module("app.reports.pdf").warm()
+        default_library()
         yield
         app.state.engine.dispose()
 

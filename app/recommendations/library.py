@@ -152,8 +152,11 @@ def _strategy(raw: Any, area_id: str, order: int, themes: Mapping[str, str],
 
 def load_library(path: Path = STRATEGIES_FILE, *,
                  factors: Iterable[str] | None = None) -> Library:
+    # MAPS's own file, not a user's upload: libyaml's loader (ten times the pure-Python one)
+    # is safe on it. Uploads keep the pure-Python loader (app/questionnaires/yaml_reader.py).
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(path, encoding="utf-8") as handle:
-        return parse_library(yaml.safe_load(handle), factors=factors)
+        return parse_library(yaml.load(handle, Loader=loader), factors=factors)
 
 
 @cache

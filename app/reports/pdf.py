@@ -6,6 +6,7 @@ from html import unescape
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from weasyprint import HTML
 
 from app.reports.context import ReportContext
 
@@ -27,6 +28,13 @@ def environment() -> Environment:
 
 
 _ENV = environment()
+
+
+def warm() -> None:
+    """Compile the report's templates (about half a second, once per process), so the first
+    report anyone asks for does not wait for it."""
+    for template in (TEMPLATES / "report").glob("*.html"):
+        _ENV.get_template(f"report/{template.name}")
 
 
 def render_html(context: ReportContext, *, charts: bool = True, appendix: bool = False,
@@ -93,8 +101,6 @@ def _finisher(links: dict[str, str]):
 
 
 def html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
     return HTML(string=html, base_url=str(STATIC)).write_pdf(
         pdf_variant=PDF_VARIANT, pdf_tags=True, finisher=_finisher(link_texts(html)))
 
