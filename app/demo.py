@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, delete, select, update
 
+from app.clock import end_of_uk_day, uk_time
 from app.models import (
     Agency,
     Answer,
@@ -296,12 +297,12 @@ def load(session: Session, catalogue, *, today: datetime | None = None,
         townsley, gaster, quality = profile.townsley, profile.gaster, profile.quality
         for number in range(profile.rounds):
             opens = today - timedelta(days=365 * (profile.rounds - number) + 30)
+            closes = _closing(opens, days=28)
             round_ = AssessmentRound(
                 partnership_id=partnership.id, title=f"{profile.name}: round {number + 1}",
                 questionnaire_key=questionnaire.key,
                 questionnaire_version=questionnaire.version, opens_at=opens,
-                closes_at=opens + timedelta(days=28), status=RoundStatus.closed,
-                closed_at=opens + timedelta(days=28))
+                closes_at=closes, status=RoundStatus.closed, closed_at=closes)
             session.add(round_)
             session.flush()
             _respondents(session, rng, round_, agencies, questionnaire, profile,
@@ -363,12 +364,17 @@ def _respondents(session, rng, round_, agencies, questionnaire, profile, townsle
         for item_id, value, comment in answers])
 
 
+def _closing(start: datetime, *, days: int) -> datetime:
+    """The end of the UK day `days` after `start`, as a round opened in MAPS closes."""
+    return end_of_uk_day(uk_time(start).date() + timedelta(days=days))
+
+
 def _open_round(session, rng, partnership, agencies, questionnaire, today):
     """A round open now, so the respondent journey can be tried from printed links."""
     round_ = AssessmentRound(
         partnership_id=partnership.id, title=f"{partnership.name}: round 4",
         questionnaire_key=questionnaire.key, questionnaire_version=questionnaire.version,
-        opens_at=today - timedelta(days=7), closes_at=today + timedelta(days=60),
+        opens_at=today - timedelta(days=7), closes_at=_closing(today, days=60),
         status=RoundStatus.open)
     session.add(round_)
     session.flush()

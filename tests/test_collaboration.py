@@ -133,9 +133,15 @@ def lcs_round(app, session):
 
 
 def test_a_core_round_with_the_optional_part_asks_both(app, session, lcs_round):
-    round_, agencies, _ = lcs_round
+    round_, agencies, coordinator = lcs_round
     assert (round_.part_key, round_.questionnaire_key) == ("levels-of-collaboration",
                                                            "multi-agency-working")
+    rows = {row.dt.get_text(strip=True): row.dd.get_text(" ", strip=True) for row in
+            BeautifulSoup(coordinator.get(f"/rounds/{round_.id}").text, "html.parser")
+            .select(".govuk-summary-list__row")}
+    assert rows["Optional part"] == ("Levels of collaboration between partner agencies "
+                                     "(version 1), asked after "
+                                     "the questionnaire and marked optional")
     assert [name for _, name in round_.roster] == sorted(agencies)
     respondent, token = make_invite(session, round_)
     from tests.conftest import FormClient

@@ -122,3 +122,19 @@ def test_the_comparison_page_with_nothing_closed_yet(app, session):
 @pytest.mark.parametrize("count, text", [(0, "no"), (3, "three"), (9, "nine"), (17, "17")])
 def test_counts_in_words(count, text):
     assert in_words(count) == text
+
+
+def test_a_capped_list_says_how_much_of_it_is_shown(client, split_round):
+    """The board paper lists at most MAX_CONTESTED_LISTED of each kind; a longer list says
+    which part of how many it shows, the total being the whole result's."""
+    from app.reports.context import MAX_CONTESTED_LISTED
+
+    consensus = client.get(f"/api/rounds/{split_round.id}/result").json()["consensus"]
+    html = page(client.get(f"/rounds/{split_round.id}/results"))
+    for anchor, key in (("contested", "contested"), ("disputed-facts", "disputed_facts")):
+        total = len(consensus[key])
+        assert total > MAX_CONTESTED_LISTED, f"the split board was meant to have many {key}"
+        lead = words(html.select_one(f"#{anchor} + p"))
+        assert f"the first {MAX_CONTESTED_LISTED} of {total} are shown" in lead, lead
+        rows = html.select_one(f"#{anchor} ~ .maps-table-region").select("tbody tr")
+        assert len(rows) == MAX_CONTESTED_LISTED

@@ -5,11 +5,21 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlmodel import select
 
 from app.models import Agency, Answer, AssessmentRound, Partnership
+from app.reports.sample import sample_round
 from app.services import results
-from tests.factories import close, make_invite, make_round
+from tests.conftest import sign_in
+from tests.factories import (
+    close,
+    make_invite,
+    make_organisation,
+    make_partnership,
+    make_round,
+    make_user,
+)
 
 
 def test_only_submitted_responses_are_scored(session, catalogue, core):
@@ -81,3 +91,39 @@ def test_cli_report_for_a_round_in_the_database(session, catalogue, core, databa
     missing = runner.invoke(cli, ["report", "987654", "--out", str(out)])
     assert missing.exit_code == 2
     assert "There is no round 987654" in missing.output
+
+
+def test_a_round_on_the_first_version_still_shows_its_results(client, session, catalogue):
+    """Rounds keep the definition they were opened with: a round on multi-agency-working@1,
+    answered as a demo board would, shows its placements, scores and advice as that version
+    scores them, on the page and in the JSON."""
+    first = catalogue.get("multi-agency-working", 1)
+    assert first is not None and first.version < catalogue.get("multi-agency-working").version
+    org = make_organisation(session)
+    partnership = make_partnership(session, org)
+    coordinator = make_user(session, org, coordinates=[partnership])
+    round_ = make_round(session, partnership, questionnaire_version=1)
+    agencies = session.exec(select(Agency).where(Agency.partnership_id == partnership.id)).all()
+    sample = sample_round(first, profile=2, respondents=9)
+    for n, person in enumerate(sample.respondents):
+        respondent, _ = make_invite(session, round_, agency_id=agencies[n % 2].id,
+                                    level=person.level)
+        session.add_all(Answer(respondent_id=respondent.id, item_id=item_id, value=value)
+                        for item_id, value in person.answers.items() if value is not None)
+        respondent.submitted_at = datetime.now(UTC)
+        session.add(respondent)
+    session.commit()
+    close(session, round_)
+    expected = results.score(session, round_, catalogue).result
+    assert set(expected.partnership.items) <= {item.id for item in first.items}
+
+    sign_in(client, coordinator)
+    response = client.get(f"/rounds/{round_.id}/results")
+    assert response.status_code == 200
+    page = BeautifulSoup(response.text, "html.parser")
+    townsley = expected.placement("townsley").level
+    assert townsley.lower() in page.select_one("#townsley").text.lower()
+    assert page.select("#recommendations ~ ol > li, #recommendations li")
+    data = client.get(f"/api/rounds/{round_.id}/result").json()
+    assert data["coverage"]["respondents"] == 9
+    assert {p["model"]: p["level"] for p in data["placements"]}["townsley"] == townsley

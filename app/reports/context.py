@@ -266,7 +266,9 @@ class ReportContext:
     gaster: Ladder | None
     other_placements: tuple[PlacementLine, ...]
     contested: tuple[ContestedRow, ...]
-    contested_total: int
+    # How many each capped list has in all (contested, disputed_facts, agency_gaps,
+    # level_gaps): a list cut at MAX_CONTESTED_LISTED says "the first N of M".
+    totals: dict[str, int]
     disputed_facts: tuple[ContestedRow, ...]
     agency_gaps: tuple[GapRow, ...]
     level_gaps: tuple[GapRow, ...]
@@ -342,6 +344,8 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
         recommendations = recommend(result, questionnaire, library) if has_library else ()
     coverage = result.coverage
     factors = _scores(result, "factor")
+    agency_gaps = _gaps(questionnaire, result.consensus.agency_gaps)
+    level_gaps = _gaps(questionnaire, result.consensus.level_gaps)
     return ReportContext(
         partnership_name=partnership_name, round_title=round_title,
         questionnaire=questionnaire, result=result,
@@ -363,11 +367,13 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
                                and p.status != "not_assessed"),
         contested=tuple(_contested(questionnaire, a)
                         for a in result.consensus.contested[:MAX_CONTESTED_LISTED]),
-        contested_total=len(result.consensus.contested),
         disputed_facts=tuple(_contested(questionnaire, a) for a in
                              result.consensus.disputed_facts[:MAX_CONTESTED_LISTED]),
-        agency_gaps=_gaps(questionnaire, result.consensus.agency_gaps)[:MAX_CONTESTED_LISTED],
-        level_gaps=_gaps(questionnaire, result.consensus.level_gaps)[:MAX_CONTESTED_LISTED],
+        agency_gaps=agency_gaps[:MAX_CONTESTED_LISTED],
+        level_gaps=level_gaps[:MAX_CONTESTED_LISTED],
+        totals={"contested": len(result.consensus.contested),
+                "disputed_facts": len(result.consensus.disputed_facts),
+                "agency_gaps": len(agency_gaps), "level_gaps": len(level_gaps)},
         suppressed=tuple(g for g in (*_counts(result, "agency", coverage.by_agency),
                                      *_counts(result, "level", coverage.by_level))
                          if g.suppressed),

@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.clock import uk_time
 from app.models import AssessmentRound, Partnership, ReportJob, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def report_filename(*, partnership: Partnership, round_: AssessmentRound) -> str
     title = round_.title
     if title.lower().startswith(partnership.name.lower()):
         title = title[len(partnership.name):].lstrip(" :-–")
-    closed = round_.closed_at or round_.closes_at
+    closed = uk_time(round_.closing_date)
     parts = [p for p in (slug(partnership.name), slug(title)) if p]
     return "-".join([*parts, closed.date().isoformat()]) + ".pdf"
 

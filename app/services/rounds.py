@@ -2,13 +2,13 @@
 file), their links, response rates and reminders."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
-from app.clock import UK, uk_time
+from app.clock import UK, end_of_uk_day, uk_time
 from app.models import (
     Agency,
     AssessmentRound,
@@ -56,7 +56,7 @@ def _closing_time(day: str, month: str, year: str) -> datetime:
         raise Invalid({"closes": "The closing date must be in the future"})
     if chosen > today + timedelta(days=366):
         raise Invalid({"closes": "The closing date must be within a year from today"})
-    return datetime.combine(chosen, time(23, 59, 59), UK).astimezone(UTC)
+    return end_of_uk_day(chosen)
 
 
 def open_round(session: Session, *, partnership: Partnership, catalogue, questionnaire: str,

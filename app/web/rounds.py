@@ -107,6 +107,8 @@ def _round_page(request, session, user, round_: AssessmentRound, partnership: Pa
     return render(request, "rounds/round.html", {
         "round": round_, "partnership": partnership, "agencies": agencies,
         "questionnaire": questionnaire, "state": service.state_of(round_),
+        "part": questionnaires.find_part(session, round_=round_,
+                                         catalogue=request.app.state.catalogue),
         "is_open": is_open(round_), "rates": rates, "total": total,
         "threshold": service.threshold_of(round_,
                                           request.app.state.settings.min_anonymity_threshold),
