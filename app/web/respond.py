@@ -69,11 +69,18 @@ async def claim_needed(request: Request, exc: ClaimNeeded):
     return RedirectResponse(exc.location, status_code=303)
 
 
-def own_invitation(token: str, request: Request, inv: InvitationDep) -> Invitation:
+def claimed_invitation(token: str, request: Request, session: Session) -> Invitation:
     """The invitation, for the browser that claimed it only."""
+    inv = responses.open_invitation(session, token, request.app.state.catalogue)
     if browser_code(request, inv) is None:
         raise ClaimNeeded(token, claimed=inv.respondent.claimed_at is not None)
     return inv
+
+
+def own_invitation(token: str, request: Request, session: SessionDep) -> Invitation:
+    # One sync dependency, not a lookup and a check each of its own: every sync dependency
+    # is a hand-over to the threadpool and back, which under load costs more than the check.
+    return claimed_invitation(token, request, session)
 
 
 OwnInvitationDep = Annotated[Invitation, Depends(own_invitation)]
@@ -294,10 +301,12 @@ def save_section(token: str, section_id: str, request: Request, inv: OwnInvitati
 
 
 @router.post("/answer")
-def autosave(token: str, request: Request, inv: OwnInvitationDep, session: SessionDep,
-             form: AnswersForm):
+def autosave(token: str, request: Request, session: SessionDep, form: AnswersForm):
     """One answer (or comment) saved as soon as it is chosen; htmx swaps in the status, which
     says what the server stored, after it stored it."""
+    # The busiest route: the invitation is found in the route's own thread, not in a
+    # dependency's (a hand-over to the threadpool and back less per save).
+    inv = claimed_invitation(token, request, session)
     responses.require_editable(inv)
     parsed = responses.parse_answer_form(form, inv.questionnaire)
     # Read before saving, in the invitation's transaction: after the save the answered items
