@@ -51,9 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # such sign-in (which would then take twice as long, telling that the email is new).
         dummy_hash(settings)
         # What the first report would otherwise wait for, done now: importing WeasyPrint
-        # (about a second, with the Pango it loads), compiling the report's templates and
-        # reading the strategies (half a second each). Here rather than at import, so the
-        # CLI's commands that make no report do not pay for it.
+        # (about a second, with the Pango it loads), compiling the report's templates (half
+        # a second) and reading the strategies. Here rather than at import, so the CLI's
+        # commands that make no report do not pay for it.
         import_module("app.reports.pdf").warm()
         default_library()
         yield
