@@ -33,7 +33,7 @@ def slug(text: str) -> str:
 
 
 def report_filename(*, partnership: Partnership, round_: AssessmentRound) -> str:
-    """<partnership>-<round>-<date>.pdf, the date the round actually closed."""
+    """<partnership>-<round>-<date>.pdf, the UK date on which answering ended (closing_date)."""
     title = round_.title
     if title.lower().startswith(partnership.name.lower()):
         title = title[len(partnership.name):].lstrip(" :-–")
