@@ -140,8 +140,7 @@ def test_a_core_round_with_the_optional_part_asks_both(app, session, lcs_round):
             BeautifulSoup(coordinator.get(f"/rounds/{round_.id}").text, "html.parser")
             .select(".govuk-summary-list__row")}
     assert rows["Optional part"] == ("Levels of collaboration between partner agencies "
-                                     "(version 1), asked after "
-                                     "the questionnaire and marked optional")
+                                     "(version 1), asked after the questionnaire")
     assert [name for _, name in round_.roster] == sorted(agencies)
     respondent, token = make_invite(session, round_)
     from tests.conftest import FormClient
