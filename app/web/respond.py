@@ -69,21 +69,17 @@ async def claim_needed(request: Request, exc: ClaimNeeded):
     return RedirectResponse(exc.location, status_code=303)
 
 
-def claimed_invitation(token: str, request: Request, session: Session) -> Invitation:
-    """The invitation, for the browser that claimed it only."""
-    inv = responses.open_invitation(session, token, request.app.state.catalogue)
+def claimed_invitation(token: str, request: Request, session: SessionDep) -> Invitation:
+    """The invitation, for the browser that claimed it only. The lookup is called here, not
+    taken as a dependency of its own: every sync dependency is a hand-over to the threadpool
+    and back, which under load costs more than the check."""
+    inv = invitation(token, request, session)
     if browser_code(request, inv) is None:
         raise ClaimNeeded(token, claimed=inv.respondent.claimed_at is not None)
     return inv
 
 
-def own_invitation(token: str, request: Request, session: SessionDep) -> Invitation:
-    # One sync dependency, not a lookup and a check each of its own: every sync dependency
-    # is a hand-over to the threadpool and back, which under load costs more than the check.
-    return claimed_invitation(token, request, session)
-
-
-OwnInvitationDep = Annotated[Invitation, Depends(own_invitation)]
+OwnInvitationDep = Annotated[Invitation, Depends(claimed_invitation)]
 
 
 def _redirect(url: str) -> RedirectResponse:
