@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.models import (
     Agency,
+    Answer,
     AssessmentRound,
     Organisation,
     Partnership,
@@ -76,6 +77,22 @@ def make_invite(session: Session, round_: AssessmentRound | None = None, **overr
     respondent, token = invite(session, round_=round_, **overrides)
     session.commit()
     return respondent, token
+
+
+def answer_all(session: Session, round_: AssessmentRound, questionnaire, pick,
+               people: int = 4) -> None:
+    """Submitted responses from `people` board members, across the partnership's agencies and
+    both levels, each answering every scored question with `pick(item)` (committed)."""
+    agencies = session.exec(select(Agency).where(
+        Agency.partnership_id == round_.partnership_id)).all()
+    for n in range(people):
+        respondent, _ = make_invite(session, round_, agency_id=agencies[n % len(agencies)].id,
+                                    level=("strategic", "operational")[n % 2])
+        session.add_all([Answer(respondent_id=respondent.id, item_id=item.id, value=pick(item))
+                         for item in questionnaire.items if item.scale.scored])
+        respondent.submitted_at = datetime.now(UTC)
+        session.add(respondent)
+    session.commit()
 
 
 def close(session: Session, round_: AssessmentRound) -> AssessmentRound:

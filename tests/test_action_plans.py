@@ -8,12 +8,12 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import select
 
-from app.models import ActionItem, Agency, Answer, AuditEvent, Role
+from app.models import ActionItem, Agency, AuditEvent, Role
 from app.services import action_plans
 from tests.conftest import FormClient, sign_in
 from tests.factories import (
+    answer_all,
     close,
-    make_invite,
     make_organisation,
     make_partnership,
     make_round,
@@ -24,20 +24,6 @@ from tests.report_helpers import worst
 
 def page(response):
     return BeautifulSoup(response.text, "html.parser")
-
-
-def answer_weakly(session, round_, core, people: int = 4) -> None:
-    """Submitted responses scoring low everywhere, so the matcher recommends strategies."""
-    agencies = session.exec(select(Agency).where(
-        Agency.partnership_id == round_.partnership_id)).all()
-    for n in range(people):
-        respondent, _ = make_invite(session, round_, agency_id=agencies[n % len(agencies)].id,
-                                    level=("strategic", "operational")[n % 2])
-        session.add_all([Answer(respondent_id=respondent.id, item_id=item.id, value=worst(item))
-                         for item in core.items if item.scale.scored])
-        respondent.submitted_at = datetime.now(UTC)
-        session.add(respondent)
-    session.commit()
 
 
 @pytest.fixture
@@ -69,7 +55,7 @@ def edit_form(**overrides) -> dict:
 
 def test_adds_a_recommendation_with_its_action_text(coordinator_client, session, world, core):
     _, _, round_, _ = world
-    answer_weakly(session, round_, core)
+    answer_all(session, round_, core, worst)  # low everywhere: strategies recommended
     # No results, so no recommendations, while the round is open.
     assert action_plans.recommendations_for(
         session, round_=round_, catalogue=coordinator_client.app.state.catalogue) == []
@@ -199,7 +185,7 @@ def test_edits_an_action_with_htmx_and_gets_only_its_block(coordinator_client, s
 def test_adds_and_removes_with_htmx_and_says_where_focus_goes(coordinator_client, session,
                                                                world, core):
     round_ = world[2]
-    answer_weakly(session, round_, core)
+    answer_all(session, round_, core, worst)  # low everywhere: strategies recommended
     close(session, round_)
     first, second = (add_own(coordinator_client, round_, text) for text in "AB")
     htmx = {"HX-Request": "true"}

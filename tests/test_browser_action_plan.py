@@ -9,13 +9,14 @@ from sqlmodel import select
 from app.models import ActionItem
 from tests.factories import (
     PASSWORD,
+    answer_all,
     close,
     make_organisation,
     make_partnership,
     make_round,
     make_user,
 )
-from tests.test_action_plans import answer_weakly
+from tests.report_helpers import worst
 from tests.test_browser_respond import assert_accessible
 
 # One worker runs every browser test, with the one Chromium (tests/conftest.py).
@@ -27,7 +28,7 @@ def test_coordinator_edits_the_plan_and_downloads_the_report(browser, live_serve
     org = make_organisation(session)
     partnership = make_partnership(session, org)
     round_ = make_round(session, partnership)
-    answer_weakly(session, round_, core)
+    answer_all(session, round_, core, worst)  # low everywhere: strategies recommended
     close(session, round_)  # recommendations come from the results, which need the close
     coordinator = make_user(session, org, coordinates=[partnership])
     context = browser.new_context(viewport={"width": 1024, "height": 800}, accept_downloads=True)

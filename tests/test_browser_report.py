@@ -5,15 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
-from sqlmodel import select
 
-from app.models import Agency, Answer
 from app.questionnaires.loader import load_catalogue
 from app.services.results import summarise
 from tests.factories import (
     PASSWORD,
+    answer_all,
     close,
-    make_invite,
     make_organisation,
     make_partnership,
     make_round,
@@ -24,19 +22,6 @@ from tests.report_helpers import best, worst
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-pages")]
 
 
-def answer(session, round_, core, pick, people: int = 4) -> None:
-    agencies = session.exec(select(Agency).where(
-        Agency.partnership_id == round_.partnership_id)).all()
-    for n in range(people):
-        respondent, _ = make_invite(session, round_, agency_id=agencies[n % len(agencies)].id,
-                                    level=("strategic", "operational")[n % 2])
-        session.add_all([Answer(respondent_id=respondent.id, item_id=item.id, value=pick(item))
-                         for item in core.items if item.scale.scored])
-        respondent.submitted_at = datetime.now(UTC)
-        session.add(respondent)
-    session.commit()
-
-
 def test_two_rounds_show_the_change_and_the_pdf_arrives_after_progress(
         browser, live_server, session, core):
     org = make_organisation(session)
@@ -44,10 +29,10 @@ def test_two_rounds_show_the_change_and_the_pdf_arrives_after_progress(
     now = datetime.now(UTC)
     first = make_round(session, partnership, title="Spring 2025",
                        opens_at=now - timedelta(days=400), closes_at=now - timedelta(days=370))
-    answer(session, first, core, worst)
+    answer_all(session, first, core, worst)
     close(session, first)
     second = make_round(session, partnership, title="Spring 2026")
-    answer(session, second, core, best)
+    answer_all(session, second, core, best)
     close(session, second)
     catalogue = load_catalogue()
     for round_ in (first, second):  # as closing in MAPS keeps them, for the trend
