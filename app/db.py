@@ -6,12 +6,11 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
 
 import anyio
 from alembic import command
 from alembic.config import Config
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -120,16 +119,6 @@ def migrate(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
-async def database_turn(request: Request) -> AsyncIterator[None]:
-    """Wait, on the event loop, until fewer than CONCURRENT_REQUESTS requests of this process
-    hold a database session; hold the turn until this request's session is closed.
-
-    Without it, under load every threadpool thread can be taken by a request that waits for
-    a connection while the requests holding the connections wait for a thread to finish on."""
-    async with _turns(request.app.state):
-        yield
-
-
 def _turns(state) -> asyncio.Semaphore:
     # One semaphore per event loop: tests start a loop per client on the same app.
     loop = asyncio.get_running_loop()
@@ -139,18 +128,25 @@ def _turns(state) -> asyncio.Semaphore:
     return turns[1]
 
 
-async def get_session(request: Request,
-                      _turn: Annotated[None, Depends(database_turn)]) -> AsyncIterator[Session]:
-    # Made on the event loop (a session connects only when first used) rather than in a
-    # thread of its own: that hand-over to the threadpool and back was a cost on every
-    # request. Closing one that still holds a connection gives it back with a rollback,
-    # which is database work, so that happens in the threadpool.
-    session = Session(request.app.state.engine)
-    try:
-        yield session
-    finally:
-        if session.in_transaction():
-            with anyio.CancelScope(shield=True):  # a client gone away still gets it closed
-                await run_in_threadpool(session.close)
-        else:
-            session.close()
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's database session, once fewer than CONCURRENT_REQUESTS requests of this
+    process hold one: until then the request waits its turn on the event loop. Without the
+    turn, under load every threadpool thread can be taken by a request that waits for a
+    connection while the requests holding the connections wait for a thread to finish on.
+
+    One dependency for both (not a turn and a session): each generator dependency costs a
+    context manager, an exit stack entry and a cancel scope on every request."""
+    async with _turns(request.app.state):
+        # Made on the event loop (a session connects only when first used) rather than in a
+        # thread of its own: that hand-over to the threadpool and back was a cost on every
+        # request. Closing one that still holds a connection gives it back with a rollback,
+        # which is database work, so that happens in the threadpool.
+        session = Session(request.app.state.engine)
+        try:
+            yield session
+        finally:
+            if session.in_transaction():
+                with anyio.CancelScope(shield=True):  # a client gone away still gets it closed
+                    await run_in_threadpool(session.close)
+            else:
+                session.close()

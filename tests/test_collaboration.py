@@ -3,6 +3,7 @@ the respondent's own), the Levels of Collaboration Scale as an instrument and as
 part of a core round, and the map with its anonymity rule, in JSON, HTML and the report."""
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -168,6 +169,37 @@ def test_a_core_round_with_the_optional_part_asks_both(app, session, lcs_round):
         assert "/s/partner-agencies" not in core_first  # the core questionnaire comes first
     rows = session.exec(select(Answer).where(Answer.respondent_id == respondent.id)).all()
     assert [(a.item_id, a.value) for a in rows] == [(item, "3")]
+
+
+def test_the_counter_leaves_out_answers_about_an_agency_no_longer_asked_about(
+        app, session, lcs_round):
+    # A board member rates Eastmere Schools, then says they are from Eastmere Schools: that
+    # answer stays stored, but they are no longer asked about their own agency.
+    round_, agencies, _ = lcs_round
+    respondent, token = make_invite(session, round_)
+    from tests.conftest import FormClient
+    schools, police = agencies["Eastmere Schools"], agencies["Eastmere Police"]
+
+    def progress_after(data) -> tuple[int, int]:
+        saved = board_member.post(f"/r/{token}/answer", data=data,
+                                  headers={"HX-Request": "true"})
+        assert saved.status_code == 200, saved.text
+        text = BeautifulSoup(saved.text, "html.parser").select_one("#progress-count").get_text()
+        answered, total = re.match(r"(\d+) of (\d+) questions answered", text).groups()
+        return int(answered), int(total)
+
+    with FormClient(app, follow_redirects=False) as board_member:
+        start_response(board_member, token)
+        for agency in (police, schools):
+            assert board_member.post(f"/r/{token}/about", data={
+                "agency": str(agency.id), "level": "strategic"}).status_code == 303
+            if agency is police:
+                assert progress_after({f"collaboration_level@{schools.id}": "3"})[0] == 1
+        answered, total = progress_after({"wr_clear_agency_roles": "4"})
+    assert answered == 1  # the rating of their own agency is not counted
+    stored = session.exec(select(Answer.item_id).where(
+        Answer.respondent_id == respondent.id).order_by(Answer.item_id)).all()
+    assert stored == [f"collaboration_level@{schools.id}", "wr_clear_agency_roles"]
 
 
 def _answered(session, round_, agency, ratings: list):

@@ -165,6 +165,26 @@ def test_a_round_closed_early_says_when_it_actually_closed(client, session):
     assert f"{round_.closes_at.astimezone(UK):%-d %B %Y}" not in response.text
 
 
+def test_the_counter_counts_each_question_once_and_a_comment_alone_not_at_all(
+        client, core, answering):
+    _, token = answering
+    first, second = pages(core)[0].items[:2]
+    total = len(core.items)
+
+    def count_after(data) -> str:
+        response = client.post(f"/r/{token}/answer", data=data, headers=HTMX)
+        assert response.status_code == 200, response.text
+        return text_of(page(response).select_one("#progress-count"))
+
+    one, two = f"1 of {total} questions answered", f"2 of {total} questions answered"
+    assert count_after({first.id: first.scale.options[0].value}) == one
+    # The same question again, another answer: still one.
+    assert count_after({first.id: first.scale.options[1].value}) == one
+    assert count_after({f"comment__{second.id}": "A comment first"}) == one
+    assert count_after({second.id: second.scale.options[0].value,
+                        f"comment__{second.id}": "A comment first"}) == two
+
+
 def test_one_counter_and_the_time_of_the_save(client, session, core, answering):
     respondent, token = answering
     first = pages(core)[0]

@@ -211,6 +211,11 @@ class Questionnaire:
     def has_roster(self) -> bool:
         return any(item.for_each for item in self.items)
 
+    @cached_property
+    def asks_about_agencies(self) -> bool:
+        """Whether it holds roster items' copies, each asking about one partner agency."""
+        return any(item.agency is not None for item in self.items)
+
     def for_roster(self, roster: Sequence[tuple[str, str]], *,
                    own: str | None = None) -> "Questionnaire":
         """The questionnaire as asked in a round: each roster item replaced by its copies for

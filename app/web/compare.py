@@ -65,6 +65,8 @@ def compare_page(request: Request, user: CurrentUser, session: SessionDep,
     return render(request, "compare/compare.html", {
         "result": result, "data": data, "rows": result.rows, "columns": columns,
         "instrument": chosen, "instruments": found, "query": shown,
+        # (tag, value) of each score column, for the rows' cells.
+        "scored": [(c["tag"], c["key"]) for c in columns if c["tag"]],
         "compare_url": partial(_url, shown), "pagination": _pagination(result, shown),
         "announcement": _announcement(result, columns, shown),
         "exports": urlencode({"instrument": chosen.ref}),

@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import Request
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 from starlette.responses import Response
 
 from app.clock import uk_time
@@ -30,7 +31,17 @@ def make_templates() -> Jinja2Blocks:
     env.globals["static"] = lambda path: f"/static/{path}"
     env.globals["csrf_token"] = _csrf_token
     env.globals["uk_time"] = uk_time  # every time shown is on the UK clock (app/clock.py)
+    env.filters["score"] = score
     return Jinja2Blocks(env=env)
+
+
+def score(value: float | None) -> Markup:
+    """A 0-100 score as a table shows it: whole (rounded as Jinja's round filter does), or a
+    dash for none. A filter rather than a macro: the comparison page shows hundreds, and a
+    macro call costs many times a function's."""
+    if value is None:
+        return Markup('<span class="govuk-hint">–</span>')
+    return Markup(int(round(value)))
 
 
 def _csrf_token(request: Request) -> str:

@@ -105,6 +105,36 @@ def _agencies(session: Session, inv: Invitation) -> list[Agency]:
         Agency.partnership_id == inv.round.partnership_id).order_by(Agency.name)))
 
 
+# --- Saving one answer as it is chosen (htmx) ------------------------------------------
+
+@router.post("/answer")
+def autosave(token: str, request: Request, session: SessionDep, form: AnswersForm):
+    """One answer (or comment) saved as soon as it is chosen; htmx swaps in the status, which
+    says what the server stored, after it stored it."""
+    # The busiest route, so the first declared: FastAPI tries a router's routes in order, and
+    # trying each costs. The invitation is found in the route's own thread, not in a
+    # dependency's (a hand-over to the threadpool and back less per save).
+    inv = claimed_invitation(token, request, session)
+    responses.require_editable(inv)
+    parsed = responses.parse_answer_form(form, inv.questionnaire)
+    progress = responses.progress_once_saved(session, inv, parsed)
+    saved = responses.save_answers(session, inv.respondent, parsed)
+    status_code = 400 if parsed.errors else 200
+    if not is_htmx(request):
+        return render(request, "error.html", {
+            "heading": "Answer saved" if not parsed.errors else "Your answer could not be saved",
+            "message": " ".join(parsed.errors.values()) or f"{saved.count} answer(s) saved.",
+        }, status_code=status_code)
+    return render(request, "respond/_autosave.html", {
+        "errors": parsed.errors, "saved": saved.count, "saved_at": clock(saved.at),
+        # A radio sends its question's comment box too, usually empty: that is no comment saved.
+        "answer_saved": bool(parsed.values), "comment_saved": any(parsed.comments.values()),
+        "comment_removed": not parsed.values and not any(parsed.comments.values()),
+        "inv": inv,
+        "progress": progress,
+    }, status_code=status_code)
+
+
 # --- Claiming the link --------------------------------------------------------------------
 
 @router.get("")
@@ -294,35 +324,6 @@ def save_section(token: str, section_id: str, request: Request, inv: OwnInvitati
     if index + 1 < len(pages):
         return _redirect(f"/r/{token}/{pages[index + 1].path}")
     return _redirect(f"/r/{token}/review")
-
-
-@router.post("/answer")
-def autosave(token: str, request: Request, session: SessionDep, form: AnswersForm):
-    """One answer (or comment) saved as soon as it is chosen; htmx swaps in the status, which
-    says what the server stored, after it stored it."""
-    # The busiest route: the invitation is found in the route's own thread, not in a
-    # dependency's (a hand-over to the threadpool and back less per save).
-    inv = claimed_invitation(token, request, session)
-    responses.require_editable(inv)
-    parsed = responses.parse_answer_form(form, inv.questionnaire)
-    # Read before saving, in the invitation's transaction: after the save the answered items
-    # are these and the values just saved, and the commit ends the request's database work.
-    answered = responses.answered_items(session, respondent_id=inv.respondent.id)
-    saved = responses.save_answers(session, inv.respondent, parsed)
-    status_code = 400 if parsed.errors else 200
-    if not is_htmx(request):
-        return render(request, "error.html", {
-            "heading": "Answer saved" if not parsed.errors else "Your answer could not be saved",
-            "message": " ".join(parsed.errors.values()) or f"{saved.count} answer(s) saved.",
-        }, status_code=status_code)
-    return render(request, "respond/_autosave.html", {
-        "errors": parsed.errors, "saved": saved.count, "saved_at": clock(saved.at),
-        # A radio sends its question's comment box too, usually empty: that is no comment saved.
-        "answer_saved": bool(parsed.values), "comment_saved": any(parsed.comments.values()),
-        "comment_removed": not parsed.values and not any(parsed.comments.values()),
-        "inv": inv,
-        "progress": responses.progress(answered | parsed.values.keys(), inv.questionnaire),
-    }, status_code=status_code)
 
 
 class AnswerRow(NamedTuple):
