@@ -532,3 +532,14 @@ def test_partnerships_on_another_instrument_are_never_in_the_same_column(setting
     data = client.get("/api/compare?instrument=partnership-factors@1").json()
     assert data["instrument"] == {"key": "partnership-factors", "version": 1,
                                   "title": "Partnership factors check"}
+
+
+@pytest.mark.parametrize("value", [None, 0, 49.5, 50.5, 69.99999, 100])
+def test_a_score_shows_as_jinjas_round_filter_would_or_a_dash(value):
+    from app.web.render import make_templates, score
+    env = make_templates().env
+    # The macro this filter replaced, rendered the slow way, must agree with it.
+    macro = env.from_string('{% if value is none %}<span class="govuk-hint">–</span>'
+                            '{% else %}{{ value | round | int }}{% endif %}')
+    assert str(score(value)) == macro.render(value=value)
+    assert env.from_string("{{ value | score }}").render(value=value) == macro.render(value=value)
