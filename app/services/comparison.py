@@ -104,11 +104,11 @@ class Instrument:
             return None
         return self._bands_by_label.get(bands.band(score))
 
-    def heat(self, point: "RoundPoint", factors: list[str]) -> list[tuple[float | None,
-                                                                     tuple | None]]:
+    def heat(self, point: "RoundPoint", factors: list[str]) -> list[tuple]:
         """(score, band) of each of these factors in the round: a row of the heatmap, in one
         call (the page has hundreds of cells, and each call from a template costs)."""
-        return [(score, self.band(score)) for score in point.scores_of("factor", factors)]
+        scores = [point.score("factor", factor) for factor in factors]
+        return [(score, self.band(score)) for score in scores]
 
     @cached_property
     def _bands_by_label(self) -> dict[str, tuple[str, str, int]]:
@@ -184,10 +184,6 @@ class RoundPoint:
 
     def score(self, tag: str, value: str) -> float | None:
         return self.scores.get(tag, {}).get(value)
-
-    def scores_of(self, tag: str, values: list[str]) -> list[float | None]:
-        scores = self.scores.get(tag, {})
-        return [scores.get(value) for value in values]
 
     def scores_in(self, columns: list[tuple[str, str]]) -> list[float | None]:
         """The score of each (tag, value) column, for a table row in one call."""
