@@ -16,6 +16,11 @@ from tests.test_browser_respond import assert_accessible
 # One worker runs every browser test, with the one Chromium (tests/conftest.py).
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-journeys")]
 
+READ_CLIPBOARD = """() => Promise.race([
+    navigator.clipboard.readText(),
+    new Promise((_, fail) => setTimeout(() => fail(new Error("no clipboard after 60 s")), 60000)),
+])"""
+
 
 def test_coordinator_opens_a_round_and_invites_the_board(browser, live_server, session):
     org = make_organisation(session)
@@ -69,7 +74,10 @@ def test_coordinator_opens_a_round_and_invites_the_board(browser, live_server, s
             assert_accessible(page)
             page.get_by_role("button", name="Copy link").click()
             page.get_by_text("Link copied").wait_for()
-            assert page.evaluate("navigator.clipboard.readText()") == link
+            # Reading the clipboard needs a focused page, and its promise never settles
+            # otherwise: bring the page to the front, and fail rather than hang.
+            page.bring_to_front()
+            assert page.evaluate(READ_CLIPBOARD) == link
             copied = link
         page.get_by_role("link", name="Invite another board member").click()
 
