@@ -93,7 +93,7 @@ def test_a_coordinator_runs_five_items_from_the_keyboard(browser, live_server, s
     def record(number: int, outcome: str, note: str, action: dict | None = None):
         """From item `number`'s screen: Tab to its record link, fill the form, save."""
         expect(page).to_have_url(f"{screen}{number}")
-        tab_to(page, "a[href$='/items/%d']" % items[number - 1].id)
+        tab_to(page, f"a[href$='/items/{items[number - 1].id}']")
         page.keyboard.press("Enter")
         expect(page.locator("h1")).to_be_visible()
         choose(page, outcome)

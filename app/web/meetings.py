@@ -16,6 +16,7 @@ from app.models import AgendaItem, AssessmentRound, BoardMeeting, Partnership
 from app.services import live_votes, meeting_records, meetings
 from app.services import partnerships as partnership_service
 from app.services.errors import Invalid
+from app.services.inputs import parse_whole_number
 from app.web.access import (
     CurrentUser,
     Do,
@@ -173,16 +174,18 @@ def _screen(request: Request, session, round_: AssessmentRound, item: AgendaItem
 # --- The presenter's screens ------------------------------------------------------------------
 
 @router.get("/rounds/{round_id}/board/present/{number}")
-def present(round_id: int, number: int, request: Request, user: CurrentUser,
+def present(round_id: int, number: str, request: Request, user: CurrentUser,
             session: SessionDep):
-    """One agenda item on a projector. With htmx (its poll while a vote is open), only the
+    """One agenda item on a projector (`number` from 1, as typed in the address: a page that
+    is not there for anything else). With htmx (its poll while a vote is open), only the
     vote's panel."""
     round_, partnership = require_round(session, user, round_id)
     meeting = _meeting(session, round_)
     items = meetings.items_of(session, meeting=meeting)
-    if not 1 <= number <= len(items):
-        raise HTTPException(404, f"The agenda has {len(items)} items: there is no item "
-                                 f"{number}.")
+    number = parse_whole_number(number, low=1, high=len(items))
+    if number is None:
+        raise HTTPException(404, f"The agenda has {len(items)} items: there is no such "
+                                 "item.")
     item = items[number - 1]
     found = meetings.evidence(session, round_=round_, catalogue=request.app.state.catalogue)
     screen = found.screen(item)
