@@ -225,6 +225,7 @@ def test_three_phones_vote_and_the_spread_appears_only_at_the_threshold(
     expect(after).to_be_visible(timeout=BROWSER_WAIT_MS)  # swapped in by the poll
     expect(presenter.locator("#maps-announcer")).to_have_text(
         "The vote has closed: its spread is shown.")
+    assert presenter.locator("#vote").get_attribute("hx-trigger") is None  # polling stops
     rows = {row.locator("th").inner_text(): row.locator("td").nth(1).inner_text()
             for row in after.locator("tbody tr").all()}
     assert rows["Agree"] == "2" and rows["Strongly agree"] == "1"

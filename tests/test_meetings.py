@@ -163,6 +163,15 @@ def test_an_agreed_answer_and_its_action_go_on_record_and_into_the_plan(client, 
             action.success_measure) == ("Agree a shared referral form", "Siân Jones",
                                         date(2027, 9, 30), partnership_agency.id,
                                         "One form in use by every agency")
+    # One action per item: its record page links to it, and a second post adds no other.
+    again = page(client.get(f"/rounds/{round_.id}/board/items/{item.id}"))
+    assert again.select_one("#action-text") is None
+    assert "This item added action 1 to the action plan" in again.get_text()
+    client.post(f"/rounds/{round_.id}/board/items/{item.id}",
+                data={"outcome": "4", "note": "We will test it again next year.",
+                      "text": "Another action"})
+    assert [a.text for a in session.exec(select(ActionItem))] == [
+        "Agree a shared referral form"]
     screen = text(client.get(response.headers["location"]))
     assert "What the board agreed Saved. Agree" in screen
     assert "Action 1 in the plan: Agree a shared referral form" in screen
@@ -422,7 +431,7 @@ def test_the_next_round_says_whether_members_now_agree_more(client, session, cor
     shown = page(client.get(f"/rounds/{second.id}/results")).select_one("#board")
     words = " ".join(shown.get_text(" ").split())
     assert words.startswith("Since the last board meeting Do members now agree more?")
-    assert "The board of Round 1 discussed these on 14 May 2027" in words
+    assert "The board discussed these on 14 May 2027, after Round 1." in words
     row = next(tr for tr in shown.select("tbody tr") if core.item(item.key).text in tr.get_text())
     assert [td.get_text(strip=True) for td in row.select("td")][1:] == [
         "0%", "100%", "Members agree more"]
