@@ -187,7 +187,9 @@ def present(round_id: int, number: str, request: Request, user: CurrentUser,
         raise HTTPException(404, f"The agenda has {len(items)} items: there is no such "
                                  "item.")
     item = items[number - 1]
-    found = meetings.evidence(session, round_=round_, catalogue=request.app.state.catalogue)
+    # The poll shows only a question's vote, which needs no recommendations.
+    found = meetings.evidence(session, round_=round_, catalogue=request.app.state.catalogue,
+                              advised=not is_htmx(request))
     screen = found.screen(item)
     context = {
         "round": round_, "partnership": partnership, "meeting": meeting, "item": item,
