@@ -27,12 +27,14 @@ from app.web import (
     compare,
     errors,
     invites,
+    meetings,
     pages,
     partnerships,
     questionnaires,
     respond,
     results,
     rounds,
+    votes,
 )
 from app.web.access import CurrentUser
 from app.web.csrf import CSRFMiddleware
@@ -75,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The board members' routes first: FastAPI tries routes in order, and theirs are the
     # busiest (every answer saved is a request).
     for module in (respond, pages, auth, admin, partnerships, rounds, invites, compare, results,
-                   action_plans, questionnaires):
+                   action_plans, questionnaires, meetings, votes):
         app.include_router(module.router)
     if settings.api_docs:
         _serve_api_docs(app)

@@ -1,6 +1,7 @@
 """Database tables: organisations, partnerships and their agencies, rounds, respondents, answers,
 users, what accounts need (sessions, sign-in attempts, password links, the audit log), action
-plans, and questionnaire definitions (uploaded ones, and the texts rounds keep)."""
+plans, questionnaire definitions (uploaded ones, and the texts rounds keep), and board meetings
+with their live votes."""
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -302,3 +303,71 @@ class ActionItem(SQLModel, table=True):
     strategy_id: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class BoardMeeting(SQLModel, table=True):
+    """A board's discussion of a closed round: its dated meeting, its agenda and what the board
+    agreed on each item (app/services/meetings.py). One per round."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="assessmentround.id", unique=True)
+    held_on: date
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class AgendaItem(SQLModel, table=True):
+    """One item of a board meeting's agenda (app/meeting/agenda.py: a question, a factor, a
+    placement or a recommendation), and what the board recorded on it."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "kind", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="boardmeeting.id", index=True)
+    position: int
+    kind: str = Field(max_length=20)
+    key: str = Field(max_length=100)
+    why: str = Field(max_length=20)
+    # What the board recorded: an outcome of app/meeting/agenda.py's OUTCOMES (or "agreed"
+    # with a question's option value), a placement's better-fitting level, a note.
+    outcome: str | None = Field(default=None, max_length=20)
+    agreed_value: str | None = Field(default=None, max_length=32)
+    better_level: str | None = Field(default=None, max_length=40)
+    note: str = Field(default="", sa_type=Text)
+    # The action the board added to the plan from this item. Not a foreign key: the plan's
+    # page may remove the action, and the record then says it was removed.
+    action_id: int | None = None
+    decided_at: datetime | None = None
+
+
+class LiveVote(SQLModel, table=True):
+    """A question of a closed round asked again in the board's meeting, on members' phones, by a
+    short code (app/services/live_votes.py). One per question of a round: two spreads of one
+    question could be subtracted to show the few who voted in between."""
+
+    __table_args__ = (UniqueConstraint("round_id", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="assessmentround.id", index=True)
+    item_id: str = Field(max_length=64)
+    code: str = Field(max_length=8, unique=True)
+    # How many were counted in the round: the vote closes by itself when as many have voted.
+    answered: int
+    votes_cast: int = 0
+    opened_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+    # Set when it closes: whether its spread may be shown (app/meeting/live_vote.py).
+    shown: bool = False
+
+
+class VoteBallot(SQLModel, table=True):
+    """One device's answer in a live vote. The device is a hash of its browser session's key
+    with the vote's id, so one device votes once in a vote and cannot be followed from one vote
+    to another; nothing says who voted, or when."""
+
+    __table_args__ = (UniqueConstraint("vote_id", "device"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vote_id: int = Field(foreign_key="livevote.id", index=True)
+    device: str = Field(max_length=64)
+    value: str = Field(max_length=32)

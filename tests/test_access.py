@@ -4,12 +4,13 @@ the rest are 403 or 404 (or send an anonymous visitor to sign in), and no page e
 another organisation's data."""
 
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from fastapi.routing import iter_route_contexts
 from sqlmodel import select
 
-from app.models import ActionItem, Agency, ReportJob, Role
+from app.models import ActionItem, Agency, AgendaItem, BoardMeeting, LiveVote, ReportJob, Role
 from tests.conftest import FormClient, sign_in
 from tests.factories import (
     make_invite,
@@ -104,6 +105,21 @@ ALLOWED = {
     ("POST", "/rounds/{round_id}/plan/actions/{action_id}"): COORDINATOR,
     ("POST", "/rounds/{round_id}/plan/actions/{action_id}/move"): COORDINATOR,
     ("POST", "/rounds/{round_id}/plan/actions/{action_id}/remove"): COORDINATOR,
+    ("GET", "/rounds/{round_id}/board"): OVERSEERS,
+    ("POST", "/rounds/{round_id}/board"): COORDINATOR,
+    ("POST", "/rounds/{round_id}/board/items"): COORDINATOR,
+    ("POST", "/rounds/{round_id}/board/items/{agenda_id}/move"): COORDINATOR,
+    ("POST", "/rounds/{round_id}/board/items/{agenda_id}/drop"): COORDINATOR,
+    ("GET", "/rounds/{round_id}/board/present/{number}"): OVERSEERS,
+    ("GET", "/rounds/{round_id}/board/items/{agenda_id}"): COORDINATOR,
+    ("POST", "/rounds/{round_id}/board/items/{agenda_id}"): COORDINATOR,
+    ("POST", "/rounds/{round_id}/board/items/{agenda_id}/vote"): COORDINATOR,
+    ("POST", "/rounds/{round_id}/board/items/{agenda_id}/vote/close"): COORDINATOR,
+    # A board member in the meeting votes from a phone, with the code on the screen.
+    ("GET", "/vote"): EVERYONE,
+    ("POST", "/vote"): EVERYONE,
+    ("GET", "/vote/{code}"): EVERYONE,
+    ("POST", "/vote/{code}"): EVERYONE,
     ("GET", "/compare"): {"org_admin"},
     ("GET", "/compare/partnerships.csv"): {"org_admin"},
     ("GET", "/compare/partnerships.xlsx"): {"org_admin"},
@@ -117,6 +133,7 @@ ALLOWED = {
 }
 # Run last, in this order: they change what the other checks rely on.
 LAST = ["/rounds/{round_id}/plan/actions/{action_id}/remove",
+        "/rounds/{round_id}/board/items/{agenda_id}/drop",
         "/questionnaires/{upload_id}/remove",
         "/rounds/{round_id}/invites/{respondent_id}/reissue",
         "/rounds/{round_id}/invites/{respondent_id}/revoke",
@@ -158,16 +175,26 @@ def build_org(session, core, prefix: str, org_name: str) -> tuple[Org, dict]:
     session.add(action)
     session.flush()
     upload = make_upload(session, org, admin, title=f"{prefix} Secret Questionnaire")
+    meeting = BoardMeeting(round_id=round_.id, held_on=date(2027, 5, 1))
+    session.add(meeting)
+    session.flush()
+    question = core.items[0].id
+    agenda_item = AgendaItem(meeting_id=meeting.id, position=1, kind="question", key=question,
+                             why="added", outcome="not_agreed", note=f"{prefix} Secret Note")
+    vote = LiveVote(round_id=round_.id, item_id=question, code=f"{prefix[0]}K7M2Q", answered=5)
+    session.add_all([agenda_item, vote])
+    session.flush()
     job = ReportJob(id=f"{prefix.lower()}-job", round_id=round_.id, user_id=coordinator.id,
                     status="done", filename="r.pdf", pdf=b"%PDF")
     session.add(job)
     ids = {"organisation_id": org.id, "partnership_id": partnership.id, "agency_id": agency.id,
            "round_id": round_.id, "respondent_id": respondent.id, "user_id": coordinator.id,
            "token": token, "section_id": core.sections[0].id, "number": 1, "action_id": action.id,
-           "account_id": leaver.id, "upload_id": upload.id, "job_id": job.id}
+           "account_id": leaver.id, "upload_id": upload.id, "job_id": job.id,
+           "agenda_id": agenda_item.id, "code": vote.code}
     secrets = [org_name, partnership.name, second.name, agency.name, round_.title,
                respondent.name, respondent.email, admin.email, coordinator.email, other.email,
-               leaver.email, action.text, upload.title]
+               leaver.email, action.text, upload.title, agenda_item.note]
     users = {"org_admin": admin, "coordinator": coordinator, "other_coordinator": other}
     return Org(ids, secrets), users
 

@@ -10,7 +10,7 @@ FORBIDDEN = ("fastapi", "starlette", "sqlmodel", "sqlalchemy", "jinja2", "app.mo
              "app.db", "app.web", "app.services")
 
 
-@pytest.mark.parametrize("package", ["questionnaires", "scoring", "recommendations"])
+@pytest.mark.parametrize("package", ["questionnaires", "scoring", "recommendations", "meeting"])
 def test_domain_packages_import_no_web_or_database_code(package):
     files = list((APP / package).glob("*.py"))
     if not files:

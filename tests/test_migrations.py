@@ -102,3 +102,17 @@ def test_0005_claims_started_responses_and_raises_low_thresholds(database_url, e
     assert abs(closed_late - withdrawn_late) < timedelta(seconds=1)
     assert respondents[1].claimed_at is not None and respondents[1].resume_hash is None
     assert respondents[2].claimed_at is None
+
+
+def test_0011_adds_the_board_meeting_tables_and_takes_them_away(database_url, engine):
+    """Down to 0010 drops the meeting's four tables and nothing else; up again restores them."""
+    board = {"boardmeeting", "agendaitem", "livevote", "voteballot"}
+    before = set(inspect(engine).get_table_names())
+    assert board <= before
+    config = alembic_config(database_url)
+    command.downgrade(config, "0010_report")
+    assert set(inspect(engine).get_table_names()) == before - board
+    command.upgrade(config, "head")
+    assert set(inspect(engine).get_table_names()) == before
+    assert {"meeting_id", "kind", "key"} in [
+        set(c["column_names"]) for c in inspect(engine).get_unique_constraints("agendaitem")]

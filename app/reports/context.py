@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from app.meeting import rules as meeting_rules
+from app.meeting.record import BoardSection
 from app.questionnaires.schema import Bands, Questionnaire
 from app.recommendations.labels import group_label, in_words, points
 from app.recommendations.library import Library, default_library
@@ -281,6 +283,7 @@ class ReportContext:
     change: RoundChange | None = None
     bands: tuple[tuple[str, str], ...] = ()  # (band, the numbers it covers), highest first
     has_library: bool = True  # the recommendation library addresses this instrument's factors
+    board: BoardSection | None = None  # app/meeting/record.py: the board's discussion
 
     @property
     def is_core(self) -> bool:
@@ -389,7 +392,8 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
                     "close_margin": scoring.CLOSE_MARGIN,
                     "min_respondents": scoring.MIN_RESPONDENTS,
                     "notable_change": scoring.NOTABLE_CHANGE, "change_z": scoring.CHANGE_Z,
-                    "same_board": scoring.SAME_BOARD_SHARE},
+                    "same_board": scoring.SAME_BOARD_SHARE,
+                    "agreement_change": meeting_rules.AGREEMENT_CHANGE},
     )
 
 

@@ -110,10 +110,9 @@ def _target_date(day: str, month: str, year: str) -> date | None:
         raise Invalid({"target": f"The target date {exc}"}) from None
 
 
-def update(session: Session, *, item: ActionItem, round_: AssessmentRound,
-           partnership: Partnership, text: str, owner: str, lead: str, day: str, month: str,
-           year: str, measure: str, status: str, edited_by: User) -> ActionItem:
-    """Save every field of an action, or change none and raise Invalid naming each problem."""
+def _details(session: Session, *, partnership: Partnership, text: str, owner: str, lead: str,
+             day: str, month: str, year: str, measure: str, status: str) -> dict:
+    """An action's fields as the table holds them, or Invalid naming each problem."""
     errors: dict[str, str] = {}
     text, lead, measure, owner = text.strip(), lead.strip(), measure.strip(), owner.strip()
     if error := _text_error(text):
@@ -130,6 +129,7 @@ def update(session: Session, *, item: ActionItem, round_: AssessmentRound,
         errors["lead"] = f"Enter a lead of at most {MAX_LEAD} characters"
     elif problem := control_character_problem(lead):
         errors["lead"] = f"The lead {problem}"
+    target = None
     try:
         target = _target_date(day, month, year)
     except Invalid as exc:
@@ -140,14 +140,41 @@ def update(session: Session, *, item: ActionItem, round_: AssessmentRound,
         errors["status"] = "Select the action's status"
     if errors:
         raise Invalid(errors)
-    item.text, item.owner_agency_id, item.lead = text, owner_id, lead
-    item.target_date, item.success_measure = target, measure
-    item.status = ActionStatus(status)
+    return {"text": text, "owner_agency_id": owner_id, "lead": lead, "target_date": target,
+            "success_measure": measure, "status": ActionStatus(status)}
+
+
+def update(session: Session, *, item: ActionItem, round_: AssessmentRound,
+           partnership: Partnership, text: str, owner: str, lead: str, day: str, month: str,
+           year: str, measure: str, status: str, edited_by: User) -> ActionItem:
+    """Save every field of an action, or change none and raise Invalid naming each problem."""
+    for field, value in _details(session, partnership=partnership, text=text, owner=owner,
+                                 lead=lead, day=day, month=month, year=year, measure=measure,
+                                 status=status).items():
+        setattr(item, field, value)
     item.updated_at = utcnow()
     session.add(item)
     _record(session, item=item, round_=round_, partnership=partnership, user=edited_by,
             change="edited")
     session.commit()
+    return item
+
+
+def add_detailed(session: Session, *, round_: AssessmentRound, partnership: Partnership,
+                 text: str, owner: str, lead: str, day: str, month: str, year: str,
+                 measure: str, strategy_id: str | None, added_by: User) -> ActionItem:
+    """A new action at the end of the plan with every field given (as the board agreed it in
+    its meeting), not started; Invalid naming each problem, and nothing added, otherwise.
+    Flushed, not committed: the caller saves it with what it belongs to."""
+    details = _details(session, partnership=partnership, text=text, owner=owner, lead=lead,
+                       day=day, month=month, year=year, measure=measure,
+                       status=ActionStatus.not_started.value)
+    item = ActionItem(round_id=round_.id, position=_next_position(session, round_),
+                      strategy_id=strategy_id, **details)
+    session.add(item)
+    session.flush()
+    _record(session, item=item, round_=round_, partnership=partnership, user=added_by,
+            change="added")
     return item
 
 

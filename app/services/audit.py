@@ -42,6 +42,10 @@ ACTIONS = {
     "invitations_emailed": "Invitations emailed",
     "invitation_edited": "Invitation wording edited",
     "action_plan_edited": "Action plan edited",
+    "board_meeting_started": "Board discussion started",
+    "board_meeting_edited": "Board discussion edited",
+    "live_vote_opened": "Live vote opened",
+    "live_vote_closed": "Live vote closed",
     "questionnaire_uploaded": "Questionnaire uploaded",
     "questionnaire_removed": "Questionnaire removed",
 }

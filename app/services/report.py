@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.models import AssessmentRound, Partnership, RoundStatus, RoundSummary
 from app.scoring.change import RoundChange, compare_rounds
-from app.services import action_plans, questionnaires, results
+from app.services import action_plans, meeting_records, questionnaires, results
 
 
 def previous_closed_round(session: Session, *, round_: AssessmentRound
@@ -58,7 +58,11 @@ def report_context(session: Session, round_: AssessmentRound, catalogue):
         invited=scores.invited,
         change=change_since_previous(session, round_=round_, scores=scores,
                                      catalogue=catalogue, previous_plan=previous_plan))
-    return dataclasses.replace(context, collaboration=build_collaboration(scores.collaboration))
+    board = meeting_records.board_section(
+        session, round_=round_, scores=scores, recommendations=context.recommendations,
+        previous=previous_closed_round(session, round_=round_), catalogue=catalogue)
+    return dataclasses.replace(context, collaboration=build_collaboration(scores.collaboration),
+                               board=board)
 
 
 def trend(session: Session, *, partnership: Partnership) -> list:

@@ -20,7 +20,9 @@ from sqlmodel import Session
 from app.db import get_session
 from app.models import (
     ActionItem,
+    AgendaItem,
     AssessmentRound,
+    BoardMeeting,
     Organisation,
     Partnership,
     Respondent,
@@ -167,6 +169,13 @@ def require_respondent(session: Session, round_: AssessmentRound,
 def require_action(session: Session, round_: AssessmentRound, action_id: int) -> ActionItem:
     item = get_by_id(session, ActionItem, action_id)
     if item is None or item.round_id != round_.id:
+        raise _not_found()
+    return item
+
+
+def require_agenda_item(session: Session, meeting: BoardMeeting, agenda_id: int) -> AgendaItem:
+    item = get_by_id(session, AgendaItem, agenda_id)
+    if item is None or item.meeting_id != meeting.id:
         raise _not_found()
     return item
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from app.models import Role
-from app.services import comparison, comparison_exports
+from app.services import comparison, comparison_exports, meeting_records
 from app.services.comparison_page import PageQuery, comparison_page, latest_rounds
 from app.web import api
 from app.web.access import CurrentUser, SessionDep, require_role
@@ -71,6 +71,9 @@ def compare_page(request: Request, user: CurrentUser, session: SessionDep,
         "announcement": _announcement(result, columns, shown),
         "exports": urlencode({"instrument": chosen.ref}),
         "strongest": means[:3], "weakest": list(reversed(means[-3:])) if means else [],
+        "board_views": meeting_records.placement_views(
+            session, organisation_id=user.organisation_id, key=chosen.key,
+            version=chosen.version, partnership_ids=[row.partnership_id for row in data.rows]),
     }, block="results")
 
 
