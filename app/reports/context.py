@@ -288,6 +288,12 @@ class ReportContext:
         return self.questionnaire.key == CORE_KEY
 
     @property
+    def map_only(self) -> bool:
+        """Only roster items were asked (the Levels of Collaboration Scale on its own): no
+        score, only the collaboration map."""
+        return self.collaboration is not None and self.result.coverage.items == 0
+
+    @property
     def has_typologies(self) -> bool:
         return bool(self.townsley or self.gaster or self.other_placements)
 
@@ -520,9 +526,10 @@ def _gaps(questionnaire: Questionnaire, gaps: Sequence[Gap]) -> tuple[GapRow, ..
 
 
 def _item_tables(questionnaire: Questionnaire, result: RoundResult) -> tuple[ItemTable, ...]:
-    """Per section, consecutive items on the same scale share a table of option counts."""
+    """Per section, consecutive items on the same scale share a table of option counts. Not
+    roster items: their ratings are in the collaboration map only."""
     tables = []
-    for section in questionnaire.sections:
+    for section in questionnaire.without_roster().sections:
         run: list = []
         for item in section.items:
             if run and run[-1].scale.id != item.scale.id:
