@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.models import AssessmentRound, Partnership, RoundStatus, RoundSummary
 from app.scoring.change import RoundChange, compare_rounds
-from app.services import action_plans, questionnaires, results
+from app.services import action_plans, questionnaires, results, rounds
 
 
 def previous_closed_round(session: Session, *, round_: AssessmentRound
@@ -56,6 +56,7 @@ def report_context(session: Session, round_: AssessmentRound, catalogue):
         previous_plan=previous_plan, opens=round_.opens_at.date(),
         closes=round_.closing_date.date(),
         invited=scores.invited,
+        invitations=rounds.invitations_by_agency(session, round_),
         change=change_since_previous(session, round_=round_, scores=scores,
                                      catalogue=catalogue, previous_plan=previous_plan))
     return dataclasses.replace(context, collaboration=build_collaboration(scores.collaboration))

@@ -1,6 +1,7 @@
 """Running a round: opening and closing it, inviting board members (one by one or from a CSV
 file), their links, response rates and reminders."""
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -407,6 +408,22 @@ def response_rate(session: Session, round_: AssessmentRound, agencies: list[Agen
         if rate.submitted and not shown.shows(disclosure.AGENCY, str(agency_id)):
             rate.submitted = None
     return list(rows.values()), total
+
+
+def invitations_by_agency(session: Session, round_: AssessmentRound) -> list:
+    """How many are invited from each of the partnership's agencies, by level, withdrawn
+    invitations left out (app.reports.context.Invited, in order of name)."""
+    from app.reports.context import Invited
+
+    counts: dict[int | None, Counter] = defaultdict(Counter)
+    for agency_id, level, n in session.exec(
+            select(Respondent.agency_id, Respondent.level, func.count())
+            .where(Respondent.round_id == round_.id, col(Respondent.revoked_at).is_(None))
+            .group_by(Respondent.agency_id, Respondent.level)):
+        counts[agency_id][level or "unchosen"] += n
+    agencies = session.exec(select(Agency).where(Agency.partnership_id == round_.partnership_id)
+                            .order_by(Agency.name)).all()
+    return [Invited(a.name, **counts[a.id]) for a in agencies]
 
 
 @dataclass
