@@ -364,7 +364,8 @@ def test_a_scored_round_shows_only_what_the_rule_allows(cells, threshold, seed):
     core = CORE
     rng = random.Random(seed)
     people = [RespondentAnswers(agency=a, level=lv, answers={
-        i.id: rng.choice(i.scale.options).value for i in core.items[:12]})
+        i.id: rng.choice(i.scale.options).value for i in core.items[:12]},
+        comments={core.items[rng.randrange(12)].id: f"Comment {rng.random()}"})
         for (a, lv), n in cells.items() for _ in range(n)]
     result = json.loads(json.dumps(score_round(core, people,
                                                anonymity_threshold=threshold).to_dict()))
@@ -375,8 +376,10 @@ def test_a_scored_round_shows_only_what_the_rule_allows(cells, threshold, seed):
         frozenset(c for c in cells if c[0 if g["kind"] == "agency" else 1] == g["name"])
         for g in result["groups"] if not g["suppressed"]]
     assert exposed(cells, published, threshold) == []
+    # Comments are withheld whenever the whole round is below its threshold, and only then.
+    assert bool(result["comments"]) == shown.whole
     if not shown.whole:
-        assert result["partnership"]["items"] == {} and result["comments"] == {}
+        assert result["partnership"]["items"] == {}
         assert all(p["level"] is None for p in result["placements"])
     cells_sorted = sorted(cells, key=repr)
     item = core.items[0]
