@@ -423,7 +423,10 @@ def invitations_by_agency(session: Session, round_: AssessmentRound) -> list:
         counts[agency_id][level or "unchosen"] += n
     agencies = session.exec(select(Agency).where(Agency.partnership_id == round_.partnership_id)
                             .order_by(Agency.name)).all()
-    return [Invited(a.name, **counts[a.id]) for a in agencies]
+    rows = [Invited(a.name, **counts[a.id]) for a in agencies]
+    if None in counts:
+        rows.append(Invited("Agency not given yet", **counts[None]))
+    return rows
 
 
 @dataclass
