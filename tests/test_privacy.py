@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from app.cli import app as cli
 from app.models import Agency, Answer, Role
 from app.scoring import RespondentAnswers, score_round
-from app.scoring.disclosure import plan
+from app.scoring.disclosure import Plan, is_safe, plan
 from app.services import comparison
 from tests.conftest import CONFIRM, FormClient, sign_in
 from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
@@ -343,6 +343,7 @@ boards = st.dictionaries(
 @given(cells=boards, threshold=st.integers(min_value=2, max_value=6))
 def test_no_combination_of_what_is_shown_isolates_a_small_group(cells, threshold):
     shown = plan(cells, threshold)
+    assert is_safe(shown, cells, threshold)  # the check a kept plan is held to later
     total = sum(cells.values())
     assert shown.whole == (total >= threshold)
     groups = [frozenset(cells)] if shown.whole else []
@@ -397,3 +398,20 @@ def test_a_scored_round_shows_only_what_the_rule_allows(cells, threshold, seed):
                 option.value])))
         for small in small_sets(cells, threshold):
             assert solve(system, small, cells_sorted) is None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=boards, threshold=st.integers(min_value=2, max_value=6), data=st.data())
+def test_the_check_a_kept_plan_is_held_to_agrees_with_the_attacker(cells, threshold, data):
+    """Any choice of groups to show passes `is_safe` exactly when the attacker can isolate
+    nobody from them: a round keeps its plan only while that holds."""
+    agencies = sorted({a for a, _ in cells})
+    levels = sorted({lv for _, lv in cells if lv is not None})
+    shown = Plan(threshold, whole=True,
+                 agencies=frozenset(data.draw(st.sets(st.sampled_from(agencies)))),
+                 levels=frozenset(data.draw(st.sets(st.sampled_from(levels))) if levels
+                                  else ()))
+    groups = [frozenset(cells)]
+    groups += [frozenset(c for c in cells if c[0] == a) for a in shown.agencies]
+    groups += [frozenset(c for c in cells if c[1] == lv) for lv in shown.levels]
+    assert is_safe(shown, cells, threshold) == (exposed(cells, groups, threshold) == [])

@@ -201,10 +201,11 @@ def test_every_output_is_the_same_after_every_agency_is_renamed(closed):
 
 # --- Rounds closed before plans were kept, and recomputations ---------------------------------
 
-def test_a_round_closed_before_plans_were_kept_keeps_the_pattern_it_showed(session):
+def test_a_round_closed_before_plans_were_kept_keeps_the_pattern_it_showed(session, catalogue):
     """`maps migrate` keeps, for a round closed before 0011, the pattern MAPS showed until
-    then: ties settled on the agencies' names (Alpha before Beta: Alpha withheld), by id."""
-    from app.services.results import freeze_missing
+    then: ties settled on the agencies' names (Alpha before Beta: Alpha withheld), by id; and
+    its views show that pattern, though ties on ids would settle the other way."""
+    from app.services.results import freeze_missing, score
     from tests.factories import close
 
     partnership = make_partnership(session, agencies=((BETA, Sector.education),
@@ -224,12 +225,18 @@ def test_a_round_closed_before_plans_were_kept_keeps_the_pattern_it_showed(sessi
     assert round_.disclosure["agencies"] == [ids[BETA]]
     assert round_.disclosure["whole"] is True
     assert freeze_missing(session) == 0
+    by_id = Counter((ids[agency], level) for agency, level in BOARD)
+    assert plan(by_id, THRESHOLD).agencies == {ids[ALPHA]}  # ids would show the other
+    shown = [g.name for g in score(session, round_, catalogue).result.groups
+             if g.kind == "agency" and not g.suppressed]
+    assert shown == [BETA]
 
 
-def test_a_laxer_rule_later_shows_nothing_the_kept_plan_withheld(closed, monkeypatch,
+def test_a_later_rule_shows_nothing_the_kept_plan_withheld(closed, monkeypatch,
                                                                  database_url, tmp_path):
     """A scoring change after close (here, a rule that would show every group) and `maps
-    rescore` keep the round to its kept plan: the attacker, with every view, reads nothing."""
+    rescore` keep the round to its kept plan, and a stricter rule withholds more: the
+    attacker, with every view, reads nothing."""
     from typer.testing import CliRunner
 
     from app.cli import app as cli
@@ -250,8 +257,15 @@ def test_a_laxer_rule_later_shows_nothing_the_kept_plan_withheld(closed, monkeyp
     after = closed["coordinator"].get(url).json()
     assert comparable(after) == comparable(before)
     assert not after["partnership"]["suppressed"]
+    # A stricter rule, which finds the kept plan unsafe and would show only the whole
+    # partnership: the round shows that, never the laxer plan's groups.
+    monkeypatch.setattr(disclosure, "is_safe", lambda shown, cells, threshold: False)
+    monkeypatch.setattr(disclosure, "plan", lambda cells, threshold: disclosure.Plan(
+        threshold, whole=True, agencies=frozenset(), levels=frozenset()))
+    stricter = closed["coordinator"].get(url).json()
+    assert [g for g in stricter["groups"] if not g["suppressed"]] == []
     names = cells_named({a: a for a in (ALPHA, BETA, GAMMA)})
-    assert read_across([view_of_result(v, SIZES, names) for v in (before, after)],
+    assert read_across([view_of_result(v, SIZES, names) for v in (before, after, stricter)],
                        SIZES, THRESHOLD) == {}
 
 

@@ -21,9 +21,10 @@ the whole partnership is always safe, so the loop ends.
 
 Groups are known by stable keys (an agency's id, a level's value), never by their names, which
 may change after a round closes: ties are broken on keys, and a round keeps the plan it
-closed with (`Plan.to_dict`). Any later plan is narrowed to it (`Plan.within`): a subset of
-a safe plan is safe, and so is every view of the round taken together, since none shows a
-group the first plan did not.
+closed with (`Plan.to_dict`). Every later view shows that plan while the rule in force finds
+it safe (`is_safe`), else only what both it and the rule's own plan show (`keep`): a subset
+of a safe plan is safe, and so is every view of the round taken together, since none shows a
+group the kept plan did not.
 """
 
 import dataclasses
@@ -59,8 +60,8 @@ class Plan:
         return key in (self.agencies if kind == AGENCY else self.levels)
 
     def within(self, kept: "Plan") -> "Plan":
-        """What both plans show: a later plan narrowed to the one a round kept, so that no
-        view ever shows a group the kept plan withheld."""
+        """What both plans show: a plan narrowed to the one a round kept, so that no view
+        ever shows a group the kept plan withheld."""
         return Plan(max(self.threshold, kept.threshold), whole=self.whole and kept.whole,
                     agencies=self.agencies & kept.agencies, levels=self.levels & kept.levels)
 
@@ -102,6 +103,28 @@ def plan(cells: Cells, threshold: int) -> Plan:
         shown[kind].discard(name)
     return Plan(threshold, whole=True, agencies=frozenset(shown[AGENCY]),
                 levels=frozenset(shown[LEVEL]))
+
+
+def is_safe(shown: Plan, cells: Cells, threshold: int) -> bool:
+    """Whether a plan passes the rule over these cells: no combination of the figures it shows
+    holds fewer than the threshold (no light cut: a group too small to show is one, and so is
+    a whole partnership too small, which every cut weighs at most)."""
+    cells = {cell: n for cell, n in cells.items() if n > 0}
+    if not shown.whole:
+        return not shown.agencies and not shown.levels
+    weight, side = _lightest_cut(_edges(cells, {AGENCY: set(shown.agencies),
+                                                LEVEL: set(shown.levels)}))
+    return side is None or weight >= threshold
+
+
+def keep(kept: Plan | None, cells: Cells, threshold: int) -> Plan:
+    """What a round shows: the plan it kept when it closed, while the rule finds it safe
+    (a name never changes it); if a stricter rule does not, only what both that plan and the
+    rule's own show. A round with no kept plan (still open) shows the rule's."""
+    if kept is not None and is_safe(kept, cells, threshold):
+        return kept
+    found = plan(cells, threshold)
+    return found if kept is None else found.within(kept)
 
 
 Node = tuple[str, str | None]

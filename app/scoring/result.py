@@ -106,9 +106,10 @@ def score_round(questionnaire: Questionnaire, respondents: Sequence[RespondentAn
         placements=place(questionnaire, respondents),
         comments=comments,
     )
-    shown = disclosure.plan(disclosure.cells_of((r.agency_key, r.level) for r in respondents),
+    shown = disclosure.keep(kept, disclosure.cells_of((r.agency_key, r.level)
+                                                      for r in respondents),
                             anonymity_threshold)
-    return disclosure.apply(everything, shown if kept is None else shown.within(kept))
+    return disclosure.apply(everything, shown)
 
 
 def _without_roster(questionnaire: Questionnaire, respondent: RespondentAnswers

@@ -121,11 +121,9 @@ def kept_plan(round_: AssessmentRound) -> disclosure.Plan | None:
 
 def shown_groups(round_: AssessmentRound, cells: disclosure.Cells, threshold: int
                  ) -> disclosure.Plan:
-    """Which groups a figure over these people (cells by agency id) may show: by the rule,
-    and never beyond the plan the round kept when it closed."""
-    found = disclosure.plan(cells, threshold)
-    kept = kept_plan(round_)
-    return found if kept is None else found.within(kept)
+    """Which groups a figure over these people (cells by agency id) may show: the plan the
+    round kept when it closed, or less (disclosure.keep); the rule's while it is open."""
+    return disclosure.keep(kept_plan(round_), cells, threshold)
 
 
 def counted_people(session: Session, round_: AssessmentRound
