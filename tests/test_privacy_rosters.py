@@ -101,6 +101,29 @@ def test_a_roster_scale_alone_gives_no_rating_away_by_subtraction(app, session):
                                                        "(merged)"]
 
 
+def test_a_roster_scale_alone_reports_its_map_and_no_scores(app, session):
+    """Its results say what they hold: the map, no scores, and no change since the previous
+    round (there is no score to compare)."""
+    org, partnership, agencies = partnership_of(session)
+    client = signed_in(app, make_user(session, org, coordinates=[partnership]))
+    for title in ("First", "Second"):
+        round_ = make_round(session, partnership, title=title, questionnaire_key=LCS.key,
+                            questionnaire_version=LCS.version,
+                            roster=[[a.id, a.name] for a in agencies.values()])
+        for name in (P, P, P, Q, Q, Q):
+            answer(session, round_, agencies[name], {
+                f"collaboration_level@{a.id}": "3" for a in agencies.values() if a.name != name})
+        session.commit()
+        assert client.post(f"/rounds/{round_.id}/close", data=CONFIRM).status_code == 303
+    html = BeautifulSoup(client.get(f"/rounds/{round_.id}/results").text, "html.parser")
+    sections = {s["id"] for s in html.select("section[id]")}
+    assert {"summary", "collaboration", "recommendations"} <= sections
+    assert not sections & {"scores", "consensus", "change"}
+    assert "MAPS gives those ratings no score" in html.select_one("#summary").get_text(" ")
+    assert "collaboration map above is the place to start" in html.select_one(
+        "#recommendations").get_text(" ")
+
+
 # --- C: the merged row ------------------------------------------------------------------------
 
 ROSTER = [("1", "Health"), ("2", "Schools"), ("3", "Police"), ("4", "Housing")]

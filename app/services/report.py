@@ -59,7 +59,10 @@ def report_context(session: Session, round_: AssessmentRound, catalogue):
         invitations=rounds.invitations_by_agency(session, round_),
         change=change_since_previous(session, round_=round_, scores=scores,
                                      catalogue=catalogue, previous_plan=previous_plan))
-    return dataclasses.replace(context, collaboration=build_collaboration(scores.collaboration))
+    context = dataclasses.replace(context,
+                                  collaboration=build_collaboration(scores.collaboration))
+    # A round of roster ratings alone has no score to compare with the previous round's.
+    return dataclasses.replace(context, change=None) if context.map_only else context
 
 
 def trend(session: Session, *, partnership: Partnership) -> list:
