@@ -1,7 +1,6 @@
 """Scoring a round: one result holding scores, breakdowns, consensus, placements and coverage."""
 
 import dataclasses
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -146,9 +145,6 @@ def coverage(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswe
     for r in respondents:
         by_level[r.level or disclosure.NOT_GIVEN] = by_level.get(
             r.level or disclosure.NOT_GIVEN, 0) + 1
-    # By key, then named: two agencies of one name are still two groups.
-    by_agency = Counter(r.agency_key for r in respondents)
-    names = {r.agency_key: r.agency for r in respondents}
     # None when nothing but roster items was asked: their answers are not counted here.
     answered_share = answered / cells if cells else None
     notes = []
@@ -174,8 +170,8 @@ def coverage(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswe
         agencies_in_partnership=agencies_in_partnership, items=len(questionnaire.items),
         answered_share=answered_share,
         dont_know_share=dont_know / answered if answered else (None if not cells else 0.0),
-        by_level=by_level,
-        by_agency={names[k]: n for k, n in sorted(by_agency.items(),
-                                                  key=lambda kv: (names[kv[0]], kv[0]))},
+        # Each shown agency's and level's size is its group's (disclosure.apply): a name
+        # may be two agencies'.
+        by_level=by_level, by_agency={},
         confidence=confidence, notes=notes,
     )
