@@ -320,6 +320,7 @@ def load(session: Session, catalogue, *, today: datetime | None = None,
     session.exec(update(AssessmentRound).values(questionnaire_sha256=kept))
     for round_ in session.exec(select(AssessmentRound).where(
             AssessmentRound.status == RoundStatus.closed)):
+        results.freeze(session, round_)  # as closing a round in MAPS does
         results.summarise(session, round_, catalogue)
     session.commit()
     return DemoLinks(

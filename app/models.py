@@ -125,6 +125,10 @@ class AssessmentRound(SQLModel, table=True):
     status: RoundStatus = Field(default=RoundStatus.draft, sa_type=String(10))
     # Raised to the site's minimum when the round closes, and fixed from then on.
     anonymity_threshold: int = Field(default=3)
+    # The disclosure plan fixed when the round closed (app/scoring/disclosure.py Plan.to_dict):
+    # which groups its results may show, by agency id and level, never by name. Every later
+    # view shows these groups or fewer. None while the round is open.
+    disclosure: dict | None = Field(default=None, sa_type=JSON(none_as_null=True))
     created_at: datetime = Field(default_factory=utcnow)
     # When it closed: who is counted (submitted, not withdrawn) is fixed at this moment.
     closed_at: datetime | None = None

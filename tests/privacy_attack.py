@@ -8,7 +8,7 @@ rational arithmetic, and a set of people is exposed if some combination of the e
 non-zero on that set and nowhere else (`exposed`), or, more plainly, if the set's own total
 is determined (`solve`)."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from itertools import combinations
 
@@ -90,3 +90,64 @@ def small_sets(sizes: Mapping[Cell, int], threshold: int) -> list[frozenset[Cell
     return [frozenset(chosen) for k in range(1, len(cells) + 1)
             for chosen in combinations(cells, k)
             if 0 < sum(sizes[c] for c in chosen) < threshold]
+
+
+# --- Attacks on several views of one round ----------------------------------------------------
+# A view is what one reading of a round published: for each figure (an item and one of its
+# options, or its "no answer" count), the equations (the cells of a group it was shown for, the
+# group's count). The attacker puts views together: two readings of the JSON either side of
+# renaming an agency (issue 22, finding A), two downloads of the answers file, the results of
+# a roster scale (finding B), and solves them as one system.
+
+Figure = tuple[str, str]
+View = Mapping[Figure, Sequence[tuple[frozenset[Cell], int | Fraction]]]
+
+
+def read_across(views: Iterable[View], sizes: Mapping[Cell, int],
+                threshold: int) -> dict[tuple[Figure, frozenset[Cell]], Fraction]:
+    """Every total, over a set of fewer than `threshold` people, that the views' equations
+    determine when put together: (figure, the set) -> its total. Empty when nothing small can
+    be read."""
+    cells = sorted((c for c, n in sizes.items() if n > 0), key=repr)
+    system: dict[Figure, list] = {}
+    for view in views:
+        for figure, found in view.items():
+            system.setdefault(figure, []).extend(found)
+    read = {}
+    for figure, found in system.items():
+        for small in small_sets(sizes, threshold):
+            if (total := solve(found, small, cells)) is not None:
+                read[(figure, small)] = total
+    return read
+
+
+def asked_about(group: frozenset[Cell], agency: str) -> frozenset[Cell]:
+    """The cells of a group a roster item about `agency` is asked of: nobody is asked about
+    their own agency, which the attacker knows, so that agency's cells add nothing to its
+    figures (finding B: whole minus a shown group then leaves a withheld member's rating)."""
+    return frozenset(c for c in group if c[0] != agency)
+
+
+def view_of_result(result: Mapping, sizes: Mapping[Cell, int],
+                   cells_of: Callable[[str, str], frozenset[Cell]],
+                   about: Callable[[str], str | None] = lambda item_id: None) -> View:
+    """The equations one result (its JSON) gives: every shown group's count of each option
+    of each item, and of "no answer". `cells_of(kind, name)` is who the attacker knows to be
+    in the group of that name in this view; `about(item_id)` the agency a roster item's copy
+    asks about (None for an ordinary item), whose own members were never asked it."""
+    view: dict[Figure, list] = {}
+    groups = [("all", "all", result["partnership"])] + [
+        (g["kind"], g["name"], g) for g in result["groups"]]
+    for kind, name, group in groups:
+        if group["suppressed"]:
+            continue
+        cells = cells_of(kind, name)
+        for item_id, score in group["items"].items():
+            agency = about(item_id)
+            asked = cells if agency is None else asked_about(cells, agency)
+            for value, count in score["distribution"].items():
+                view.setdefault((item_id, value), []).append((asked, count))
+            not_asked = sum(sizes[c] for c in cells - asked)
+            view.setdefault((item_id, "no answer"), []).append(
+                (asked, score["unanswered"] - not_asked))
+    return view

@@ -2,6 +2,7 @@
 the respondent's own), the Levels of Collaboration Scale as an instrument and as an optional
 part of a core round, and the map with its anonymity rule, in JSON, HTML and the report."""
 
+import dataclasses
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -53,7 +54,7 @@ def test_roster_items_are_checked(change, expected):
 
 def person(agency: str, **ratings: str | None) -> RespondentAnswers:
     ids = {name: key for key, name in ROSTER + [("4", "Housing")]}
-    return RespondentAnswers(agency=agency, level="strategic", answers={
+    return RespondentAnswers(agency=agency, agency_id=ids[agency], level="strategic", answers={
         f"collaboration_level@{ids[target]}": value for target, value in ratings.items()})
 
 
@@ -95,18 +96,22 @@ def test_small_agencies_merged_show_only_ratings_from_the_threshold():
     assert "Housing" not in found.isolated  # nobody shown rated it: not known, not isolated
 
 
-def test_the_lcs_instrument_scores_each_rating_on_its_levels():
+def test_the_lcs_instrument_alone_scores_nothing_and_maps_its_ratings():
+    """Roster items are never scored (docs/privacy.md, rule 7): the ratings are in the map
+    only, so no score, count or agreement can be set beside it."""
     board = [person("Health", Schools="4", Police="3"), person("Schools", Health="2"),
              person("Police", Health="3", Schools="dk")]
-    result = score_round(LCS.for_roster(ROSTER), [
-        RespondentAnswers(p.agency, {k: (None if v == "dk" else v) for k, v in p.answers.items()},
-                          level=p.level) for p in board], anonymity_threshold=3)
-    area = result.partnership.tags["area"]["partner_collaboration"]
-    # Means of each respondent's ratings: 3.5, 2, 3 -> 2.833 on the 0-5 levels.
-    assert area.score == pytest.approx((3.5 + 2 + 3) / 3 / 5 * 100)
-    assert area.band == "coordination" and area.label == "Collaboration with partner agencies"
-    # Nobody is asked about their own agency: 2 questions each, 6 cells, 5 answered.
-    assert result.coverage.answered_share == pytest.approx(5 / 6)
+    answers = [dataclasses.replace(p, answers={k: (None if v == "dk" else v)
+                                               for k, v in p.answers.items()})
+               for p in board]
+    result = score_round(LCS.for_roster(ROSTER), answers, anonymity_threshold=3)
+    for group in (result.partnership, *result.groups):
+        assert group.items == {} and group.tags == {} and group.overall is None
+    assert result.consensus.items == {} and result.coverage.items == 0
+    assert result.coverage.answered_share is None and result.coverage.dont_know_share is None
+    assert not [n for n in result.coverage.notes if "questions were answered" in n]
+    found = collaboration_map(LCS.for_roster(ROSTER), answers, threshold=3)
+    assert found.merged == ("Health", "Police", "Schools")  # one respondent each
 
 
 # --- A core round with the Levels of Collaboration Scale as its optional part ---------------

@@ -466,7 +466,11 @@ def test_migrations_down_and_up_over_demo_data_lose_nothing(database_url, sessio
     again = _dump(engine)
     assert set(again) == set(before)
     for table in kept_throughout:
-        assert _unchanged(before, again, table), f"{table} changed on the way back up"
+        # A round's disclosure plan is dropped going down; the way up keeps again the pattern
+        # the code it went down to showed (tie-broken on names: results.freeze_missing).
+        ignore = {"disclosure"} if table == "assessmentround" else set()
+        assert _unchanged(before, again, table, ignore=ignore), \
+            f"{table} changed on the way back up"
     assert {"answer", "respondent", "assessmentround", "partnership"} <= kept_throughout
     # Round summaries are derived data, dropped going down: migrating up rebuilds them, so the
     # comparison of partnerships shows what it showed before.
@@ -474,6 +478,7 @@ def test_migrations_down_and_up_over_demo_data_lose_nothing(database_url, sessio
     closed = session.exec(select(AssessmentRound).where(
         AssessmentRound.status == RoundStatus.closed)).all()
     assert len(again["roundsummary"][1]) == len(closed) > 0
+    assert all(r.disclosure is not None for r in closed)
     print(f"\nmigrations {' '.join(revisions)} down to {revisions[0]} and up again over "
           f"{sum(len(rows) for _, rows in before.values())} rows of demo data: "
           f"{len(kept_throughout)} tables kept every row, round summaries rebuilt")

@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from app.cli import app as cli
 from app.models import Agency, Answer, Role
 from app.scoring import RespondentAnswers, score_round
-from app.scoring.disclosure import plan
+from app.scoring.disclosure import Plan, is_safe, plan
 from app.services import comparison
 from tests.conftest import CONFIRM, FormClient, sign_in
 from tests.factories import make_invite, make_organisation, make_partnership, make_round, make_user
@@ -234,8 +234,10 @@ def test_the_pdf_gives_no_small_group_away_and_prints_the_comments(board):
     response = board["clients"]["coordinator"].get(f"/rounds/{board['round'].id}/report.pdf")
     assert response.headers["content-type"] == "application/pdf"
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages]
-    # "Who answered" is on page 2, after the summary page.
-    cover, rest = pages[1], "\n".join([pages[0], *pages[2:]])
+    # "Who answered" is on page 2, after the summary page. Who was invited (not a result)
+    # names every agency, wherever the page breaks it.
+    invited = re.compile(r"Who was invited, by agency and level.*?than sit on it\.", re.S)
+    cover, rest = pages[1], invited.sub("", "\n".join([pages[0], *pages[2:]]))
     flat = re.sub(r"\s+", " ", cover)
     for name in (A, C):
         assert re.search(rf"{name} withheld", flat), name
@@ -341,6 +343,7 @@ boards = st.dictionaries(
 @given(cells=boards, threshold=st.integers(min_value=2, max_value=6))
 def test_no_combination_of_what_is_shown_isolates_a_small_group(cells, threshold):
     shown = plan(cells, threshold)
+    assert is_safe(shown, cells, threshold)  # the check a kept plan is held to later
     total = sum(cells.values())
     assert shown.whole == (total >= threshold)
     groups = [frozenset(cells)] if shown.whole else []
@@ -364,7 +367,8 @@ def test_a_scored_round_shows_only_what_the_rule_allows(cells, threshold, seed):
     core = CORE
     rng = random.Random(seed)
     people = [RespondentAnswers(agency=a, level=lv, answers={
-        i.id: rng.choice(i.scale.options).value for i in core.items[:12]})
+        i.id: rng.choice(i.scale.options).value for i in core.items[:12]},
+        comments={core.items[rng.randrange(12)].id: f"Comment {rng.random()}"})
         for (a, lv), n in cells.items() for _ in range(n)]
     result = json.loads(json.dumps(score_round(core, people,
                                                anonymity_threshold=threshold).to_dict()))
@@ -375,8 +379,10 @@ def test_a_scored_round_shows_only_what_the_rule_allows(cells, threshold, seed):
         frozenset(c for c in cells if c[0 if g["kind"] == "agency" else 1] == g["name"])
         for g in result["groups"] if not g["suppressed"]]
     assert exposed(cells, published, threshold) == []
+    # Comments are withheld whenever the whole round is below its threshold, and only then.
+    assert bool(result["comments"]) == shown.whole
     if not shown.whole:
-        assert result["partnership"]["items"] == {} and result["comments"] == {}
+        assert result["partnership"]["items"] == {}
         assert all(p["level"] is None for p in result["placements"])
     cells_sorted = sorted(cells, key=repr)
     item = core.items[0]
@@ -392,3 +398,20 @@ def test_a_scored_round_shows_only_what_the_rule_allows(cells, threshold, seed):
                 option.value])))
         for small in small_sets(cells, threshold):
             assert solve(system, small, cells_sorted) is None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=boards, threshold=st.integers(min_value=2, max_value=6), data=st.data())
+def test_the_check_a_kept_plan_is_held_to_agrees_with_the_attacker(cells, threshold, data):
+    """Any choice of groups to show passes `is_safe` exactly when the attacker can isolate
+    nobody from them: a round keeps its plan only while that holds."""
+    agencies = sorted({a for a, _ in cells})
+    levels = sorted({lv for _, lv in cells if lv is not None})
+    shown = Plan(threshold, whole=True,
+                 agencies=frozenset(data.draw(st.sets(st.sampled_from(agencies)))),
+                 levels=frozenset(data.draw(st.sets(st.sampled_from(levels))) if levels
+                                  else ()))
+    groups = [frozenset(cells)]
+    groups += [frozenset(c for c in cells if c[0] == a) for a in shown.agencies]
+    groups += [frozenset(c for c in cells if c[1] == lv) for lv in shown.levels]
+    assert is_safe(shown, cells, threshold) == (exposed(cells, groups, threshold) == [])

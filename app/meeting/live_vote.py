@@ -1,5 +1,5 @@
 """When a live vote's spread may be shown, on top of what the round's results already show
-(docs/privacy.md, rule 9).
+(docs/privacy.md, rule 11).
 
 A live vote asks board members in the room one question again, on their phones. Its spread is
 a sum over the voters, so it is held to the round's threshold; and it is one more figure a

@@ -231,6 +231,17 @@ class Questionnaire:
                               if key != own])))
             for section in self.sections))
 
+    def without_roster(self) -> "Questionnaire":
+        """The questionnaire without its roster items (as written or as copies): their
+        ratings of each agency are published only in the collaboration map, never scored
+        (docs/privacy.md, rule 7)."""
+        if not any(i.for_each or i.template for i in self.items):
+            return self
+        return dataclasses.replace(self, sections=tuple(
+            kept for section in self.sections
+            if (kept := dataclasses.replace(section, items=tuple(
+                i for i in section.items if not (i.for_each or i.template)))).items))
+
     def with_part(self, part: "Questionnaire | None") -> "Questionnaire":
         """This questionnaire with another's sections after its own, as a respondent answers
         a round with an optional part (the scores read each questionnaire on its own)."""

@@ -29,12 +29,12 @@ HEIGHT = 420
 RADIUS = 140  # of the circle the agencies sit on
 LABEL_WIDTH = 165  # an agency's name beside its point, in at most two lines
 ASYMMETRIC = "#d4351c"
-NO_RATING = "–"
+NOT_ASKED = "–"
 
 
 @dataclass(frozen=True)
 class TableCell:
-    text: str  # "3.3 Coordination (n=4)", "withheld", or NO_RATING
+    text: str  # "3.3 Coordination (n=4)", "withheld: fewer than 3 ratings", NOT_ASKED, blank
     mean: float | None
     asymmetric: bool = False
 
@@ -89,12 +89,12 @@ def build_collaboration(found: CollaborationMap | None) -> CollaborationSection 
 def _table_cell(found: CollaborationMap, rater: str, target: str,
                 asymmetric: bool) -> TableCell:
     cell = found.cell(rater, target)
-    if rater == target or cell is None:
+    if rater == target:
         return TableCell("", None)
+    if cell is None:  # the merged row of one agency, and that agency: nobody was asked
+        return TableCell(NOT_ASKED, None)
     if cell.withheld:
         return TableCell(f"withheld: fewer than {found.threshold} ratings", None)
-    if cell.mean is None:
-        return TableCell(NO_RATING, None)
     return TableCell(f"{cell.mean:.1f} {found.level_label(cell.mean)} (n={cell.n})", cell.mean,
                      asymmetric)
 

@@ -92,6 +92,30 @@ class ScoreRow:
 
 
 @dataclass(frozen=True)
+class Invited:
+    """How many board members were invited from one agency, at each level (withdrawn
+    invitations left out). Every board member's welcome page and the report show these, so a
+    board can see an agency it knows to have one member invited three times."""
+
+    agency: str
+    strategic: int = 0
+    operational: int = 0
+    unchosen: int = 0  # the level left for the board member to give
+
+    @property
+    def total(self) -> int:
+        return self.strategic + self.operational + self.unchosen
+
+    @property
+    def text(self) -> str:
+        """"3 (1 strategic, 2 operational)"."""
+        levels = [f"{n} {what}" for n, what in ((self.strategic, "strategic"),
+                                                (self.operational, "operational"),
+                                                (self.unchosen, "level not given yet")) if n]
+        return f"{self.total} ({', '.join(levels)})" if levels else "0"
+
+
+@dataclass(frozen=True)
 class GroupCount:
     kind: str  # agency or level
     name: str
@@ -278,6 +302,7 @@ class ReportContext:
     compared: dict[str, int]  # agency/level -> how many groups are large enough to compare
     item_tables: tuple[ItemTable, ...]
     comments: tuple[CommentGroup, ...] = ()
+    invitations: tuple[Invited, ...] = ()  # by agency; none when the answers came from a file
     thresholds: dict[str, float] = field(default_factory=dict)
     collaboration: "CollaborationSection | None" = None  # app/reports/collaboration.py
     change: RoundChange | None = None
@@ -289,6 +314,12 @@ class ReportContext:
     def is_core(self) -> bool:
         """The instrument MAPS's method is written for (the review's), any version."""
         return self.questionnaire.key == CORE_KEY
+
+    @property
+    def map_only(self) -> bool:
+        """Only roster items were asked (the Levels of Collaboration Scale on its own): no
+        score, only the collaboration map."""
+        return self.collaboration is not None and self.result.coverage.items == 0
 
     @property
     def has_typologies(self) -> bool:
@@ -337,6 +368,7 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
                   action_plan: Sequence[ActionPlanRow] = (),
                   previous_plan: PreviousPlan | None = None, opens: date | None = None,
                   closes: date | None = None, invited: int | None = None,
+                  invitations: Sequence[Invited] = (),
                   generated: date | None = None, library: Library | None = None,
                   change: RoundChange | None = None) -> ReportContext:
     """The report's context. Recommendations are matched here unless given; `invited` is
@@ -383,7 +415,7 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
         compared={kind: sum(1 for g in result.groups if g.kind == kind and not g.suppressed)
                   for kind in ("agency", "level")},
         item_tables=_item_tables(questionnaire, result),
-        comments=_comments(questionnaire, result),
+        comments=_comments(questionnaire, result), invitations=tuple(invitations),
         change=change, bands=band_key(questionnaire.bands), has_library=has_library,
         thresholds={"anonymity": result.anonymity_threshold,
                     "notable_gap": scoring.NOTABLE_GAP, "contested_share": scoring.CONTESTED_SHARE,
@@ -524,9 +556,10 @@ def _gaps(questionnaire: Questionnaire, gaps: Sequence[Gap]) -> tuple[GapRow, ..
 
 
 def _item_tables(questionnaire: Questionnaire, result: RoundResult) -> tuple[ItemTable, ...]:
-    """Per section, consecutive items on the same scale share a table of option counts."""
+    """Per section, consecutive items on the same scale share a table of option counts. Not
+    roster items: their ratings are in the collaboration map only."""
     tables = []
-    for section in questionnaire.sections:
+    for section in questionnaire.without_roster().sections:
         run: list = []
         for item in section.items:
             if run and run[-1].scale.id != item.scale.id:

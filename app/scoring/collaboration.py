@@ -2,15 +2,18 @@
 each other agency, from a roster item tagged `map: collaboration` (the Levels of
 Collaboration Scale), with the anonymity rule applied.
 
-The rule (docs/privacy.md): a rating of one agency by another is shown only as the mean of
-at least `threshold` respondents' ratings. An agency with fewer respondents than the
-threshold is not shown as a rater: its respondents' ratings are merged with those of every
-other such agency into one row, whose cells are shown only where at least `threshold` of
-them rated that agency. No total over raters is published, so no shown figure can be
-subtracted from another to leave a smaller group; asymmetric pairs, isolated agencies and
-the network chart are read from the shown cells only."""
+The rule (docs/privacy.md, rule 7): a rating of one agency by another is shown only as the
+mean of at least `threshold` respondents' ratings; a cell with fewer, none included, reads
+"withheld". An agency with fewer respondents than the threshold is not shown as a rater: its
+respondents' ratings are merged with those of every other such agency into one row, whose
+cells follow the same rule. Which agencies have rows depends only on how many responded from
+each, never on what they answered. No total over raters is published, so no shown figure can
+be subtracted from another to leave a smaller group; asymmetric pairs, isolated agencies and
+the network chart are read from the shown cells only. The ratings are never scored
+(result.score_round leaves roster items out), so nothing else can be combined with them."""
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean
@@ -32,9 +35,9 @@ class Level:
 
 @dataclass(frozen=True)
 class Cell:
-    rater: str  # an agency, or MERGED
+    rater: str  # an agency's name, or MERGED
     target: str
-    mean: float | None  # on the scale's numbers; None when withheld or not rated
+    mean: float | None  # on the scale's numbers; None when withheld
     n: int | None  # ratings in the mean; None when withheld
     withheld: bool = False
 
@@ -111,36 +114,49 @@ def map_items(questionnaire: Questionnaire) -> list[Item]:
 def collaboration_map(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswers],
                       *, threshold: int) -> CollaborationMap | None:
     """The map of a round's ratings, withheld as the rule says; None when the questionnaire
-    has no map item or the roster has fewer than two agencies."""
+    has no map item or the roster has fewer than two agencies. Agencies go by their keys
+    (ids), and are named only in what it returns."""
     items = map_items(questionnaire)
-    agencies = tuple(dict.fromkeys(i.agency_name for i in items))
+    names = {i.agency: i.agency_name for i in items}
+    agencies = tuple(names)  # the roster, in order: the columns
     if len(agencies) < 2:
         return None
+    for r in respondents:
+        names.setdefault(r.agency_key, r.agency)
+
+    def by_name(keys):
+        return sorted(keys, key=lambda k: (names[k], k))
+
+    # Rows follow who answered, never what they answered: an agency with at least the
+    # threshold of respondents has a row of its own, the others share the merged row. So
+    # nothing about one member of a small agency (whether they rated at all) moves a row.
+    people = Counter(r.agency_key for r in respondents)
+    shown = [a for a in agencies if people[a] >= threshold]
+    shown += by_name(a for a in people if a not in agencies and people[a] >= threshold)
+    merged = tuple(by_name(a for a in people if people[a] < threshold))
     ratings = _ratings(items, respondents)  # rater agency -> target -> values
-    raters = {agency for agency, targets in ratings.items() if targets}
-    people = {agency: sum(1 for r in respondents if r.agency == agency
-                          and any(_rating(i, r) is not None for i in items))
-              for agency in raters}
-    shown = [a for a in agencies if a in raters and people[a] >= threshold]
-    shown += sorted(a for a in raters if a not in agencies and people[a] >= threshold)
-    merged = tuple(sorted(a for a in raters if a not in shown))
-    rows = {a: ratings[a] for a in shown}
+    rows = {a: ratings.get(a, {}) for a in shown}
     if merged:
-        rows[MERGED] = {target: [v for a in merged for v in ratings[a].get(target, [])]
+        rows[MERGED] = {target: [v for a in merged for v in ratings.get(a, {}).get(target, [])]
                         for target in agencies}
-    cells = tuple(_cell(rater, target, rows[rater].get(target, []), threshold)
-                  for rater in rows for target in agencies if target != rater)
+    cells = tuple(_cell(names.get(rater, MERGED), names[target], rows[rater].get(target, []),
+                        threshold)
+                  for rater in rows for target in agencies
+                  # Nobody in the row is asked about the target: a blank, like the diagonal.
+                  if target != rater and not (rater == MERGED and merged == (target,)))
     first = items[0]
     result = CollaborationMap(
         item=first.template, question=first.text.replace(first.agency_name, "{agency}"),
         levels=tuple(Level(o.number, o.label, o.description) for o in first.scale.scored),
-        agencies=agencies, raters=tuple(rows), merged=merged, cells=cells,
+        agencies=tuple(names[a] for a in agencies),
+        raters=tuple(names.get(a, MERGED) for a in rows),
+        merged=tuple(names[a] for a in merged), cells=cells,
         asymmetric=(), isolated=(), threshold=threshold)
     return _with_findings(result)
 
 
 def _rating(item: Item, respondent: RespondentAnswers) -> float | None:
-    if item.agency_name == respondent.agency:
+    if item.agency == respondent.agency_key:
         return None  # never asked about their own agency; an old answer is not counted
     value = respondent.answers.get(item.id)
     return None if value is None else item.value(normalise(value))
@@ -150,16 +166,16 @@ def _ratings(items: Sequence[Item], respondents: Sequence[RespondentAnswers]
              ) -> dict[str, dict[str, list[float]]]:
     found: dict[str, dict[str, list[float]]] = {}
     for respondent in respondents:
-        targets = found.setdefault(respondent.agency, {})
+        targets = found.setdefault(respondent.agency_key, {})
         for item in items:
             if (value := _rating(item, respondent)) is not None:
-                targets.setdefault(item.agency_name, []).append(value)
+                targets.setdefault(item.agency, []).append(value)
     return found
 
 
 def _cell(rater: str, target: str, values: list[float], threshold: int) -> Cell:
-    if not values:
-        return Cell(rater, target, mean=None, n=0)
+    """A mean of at least the threshold of ratings, else withheld: none and a few read the
+    same, so a cell never says whether one person rated the agency."""
     if len(values) < threshold:
         return Cell(rater, target, mean=None, n=None, withheld=True)
     return Cell(rater, target, mean=fmean(values), n=len(values))

@@ -98,11 +98,12 @@ def gaps(groups: Sequence[GroupScores], kind: str) -> list[Gap]:
     for tag in ("factor", "dimension"):
         values = {v for g in shown for v in g.tags.get(tag, {})}
         for value in sorted(values):
-            scored = sorted(((g.tags[tag][value].score, g.name) for g in shown
+            # Equal scores are ordered by the groups' keys, so a name never decides.
+            scored = sorted(((g.tags[tag][value].score, g.key or g.name, g.name) for g in shown
                              if g.tags.get(tag, {}).get(value)
                              and g.tags[tag][value].score is not None), reverse=True)
             if len(scored) >= 2:
-                (high_score, high), (low_score, low) = scored[0], scored[-1]
+                (high_score, _, high), (low_score, _, low) = scored[0], scored[-1]
                 label = next(g.tags[tag][value].label for g in shown
                              if g.tags.get(tag, {}).get(value))
                 gaps.append(Gap(tag=tag, value=value, between=kind, high=high,

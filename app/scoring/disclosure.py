@@ -18,6 +18,13 @@ every non-empty cut of the graph weighs at least the threshold. Primary suppress
 each group below the threshold; secondary (complementary) suppression withholds more groups,
 each chosen to remove the lightest cut, until no light cut is left. Withholding everything but
 the whole partnership is always safe, so the loop ends.
+
+Groups are known by stable keys (an agency's id, a level's value), never by their names, which
+may change after a round closes: ties are broken on keys, and a round keeps the plan it
+closed with (`Plan.to_dict`). Every later view shows that plan while the rule in force finds
+it safe (`is_safe`), else only what both it and the rule's own plan show (`keep`): a subset
+of a safe plan is safe, and so is every view of the round taken together, since none shows a
+group the kept plan did not.
 """
 
 import dataclasses
@@ -29,36 +36,54 @@ from app.scoring.consensus import Consensus, gaps
 from app.scoring.scores import GroupScores
 from app.scoring.typologies import Criterion, LevelEvidence, Placement
 
-# (agency, level) -> how many respondents have both; a level of None means "not given".
+# (agency key, level) -> how many respondents have both; a level of None means "not given".
 Cells = Mapping[tuple[str, str | None], int]
 
 AGENCY, LEVEL = "agency", "level"
+NOT_GIVEN = "not given"  # the level of respondents who gave none, in a result's sizes
 _REST = None  # the node of every group of a kind that is not shown
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What a round may show: the whole partnership's figures, and those of these groups."""
+    """What a round may show: the whole partnership's figures, and those of the groups with
+    these keys (agencies' ids, levels)."""
 
     threshold: int
     whole: bool
     agencies: frozenset[str]
     levels: frozenset[str]
 
-    def shows(self, kind: str, name: str | None) -> bool:
+    def shows(self, kind: str, key: str | None) -> bool:
         if kind == "all":
             return self.whole
-        return name in (self.agencies if kind == AGENCY else self.levels)
+        return key in (self.agencies if kind == AGENCY else self.levels)
+
+    def within(self, kept: "Plan") -> "Plan":
+        """What both plans show: a plan narrowed to the one a round kept, so that no view
+        ever shows a group the kept plan withheld."""
+        return Plan(max(self.threshold, kept.threshold), whole=self.whole and kept.whole,
+                    agencies=self.agencies & kept.agencies, levels=self.levels & kept.levels)
+
+    def to_dict(self) -> dict:
+        return {"threshold": self.threshold, "whole": self.whole,
+                "agencies": sorted(self.agencies), "levels": sorted(self.levels)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Plan":
+        return cls(threshold=data["threshold"], whole=data["whole"],
+                   agencies=frozenset(data["agencies"]), levels=frozenset(data["levels"]))
 
 
 def cells_of(people: Iterable[tuple[str, str | None]]) -> Counter:
-    """The cells of (agency, level) pairs, one per person."""
+    """The cells of (agency key, level) pairs, one per person."""
     return Counter(people)
 
 
 def plan(cells: Cells, threshold: int) -> Plan:
     """Primary suppression of every group below the threshold, then secondary suppression
-    until no combination of the shown figures isolates fewer than `threshold` people."""
+    until no combination of the shown figures isolates fewer than `threshold` people. Equal
+    choices are settled by the cells' keys, so give it stable ids, never names."""
     cells = {cell: n for cell, n in cells.items() if n > 0}
     if sum(cells.values()) < threshold:
         return Plan(threshold, whole=False, agencies=frozenset(), levels=frozenset())
@@ -78,6 +103,28 @@ def plan(cells: Cells, threshold: int) -> Plan:
         shown[kind].discard(name)
     return Plan(threshold, whole=True, agencies=frozenset(shown[AGENCY]),
                 levels=frozenset(shown[LEVEL]))
+
+
+def is_safe(shown: Plan, cells: Cells, threshold: int) -> bool:
+    """Whether a plan passes the rule over these cells: no combination of the figures it shows
+    holds fewer than the threshold (no light cut: a group too small to show is one, and so is
+    a whole partnership too small, which every cut weighs at most)."""
+    cells = {cell: n for cell, n in cells.items() if n > 0}
+    if not shown.whole:
+        return not shown.agencies and not shown.levels
+    weight, side = _lightest_cut(_edges(cells, {AGENCY: set(shown.agencies),
+                                                LEVEL: set(shown.levels)}))
+    return side is None or weight >= threshold
+
+
+def keep(kept: Plan | None, cells: Cells, threshold: int) -> Plan:
+    """What a round shows: the plan it kept when it closed, while the rule finds it safe
+    (a name never changes it); if a stricter rule does not, only what both that plan and the
+    rule's own show. A round with no kept plan (still open) shows the rule's."""
+    if kept is not None and is_safe(kept, cells, threshold):
+        return kept
+    found = plan(cells, threshold)
+    return found if kept is None else found.within(kept)
 
 
 Node = tuple[str, str | None]
@@ -199,13 +246,14 @@ def _to_withhold(cells: Cells, edges, side: set[Node], shown: dict[str, set],
 # --- Applying a plan to a result ------------------------------------------------------------
 
 def withheld_group(group: GroupScores) -> GroupScores:
-    return GroupScores(kind=group.kind, name=group.name, respondents=None, suppressed=True)
+    return GroupScores(kind=group.kind, name=group.name, respondents=None, suppressed=True,
+                       key=group.key)
 
 
-def counts(sizes: Mapping[str, int | None], kind: str, shown: Plan) -> dict[str, int | None]:
-    """Group sizes as a result shows them: None for a group whose figures are withheld (and
-    for "not given", which is never shown as a group)."""
-    return {name: (n if shown.shows(kind, name) else None) for name, n in sizes.items()}
+def sizes(groups: Iterable[GroupScores], kind: str) -> dict[str, int | None]:
+    """Group sizes as a result shows them, by name: None for a group whose figures are
+    withheld."""
+    return {g.name: g.respondents for g in groups if g.kind == kind}
 
 
 def withheld_placement(placement: Placement, threshold: int) -> Placement:
@@ -228,11 +276,11 @@ def apply(result, shown: Plan):
     """The result with every figure the plan withholds taken out: withheld groups keep only
     their name, their sizes are withheld, gaps are between shown groups only; when even the
     whole partnership is too small, no score, agreement, placement or comment is left."""
-    groups = [g if shown.shows(g.kind, g.name) else withheld_group(g) for g in result.groups]
-    coverage = dataclasses.replace(
-        result.coverage,
-        by_agency=counts(result.coverage.by_agency, AGENCY, shown),
-        by_level=counts(result.coverage.by_level, LEVEL, shown))
+    groups = [g if shown.shows(g.kind, g.key) else withheld_group(g) for g in result.groups]
+    # "Not given" is never shown as a group.
+    not_given = {NOT_GIVEN: None} if NOT_GIVEN in result.coverage.by_level else {}
+    coverage = dataclasses.replace(result.coverage, by_agency=sizes(groups, AGENCY),
+                                   by_level={**sizes(groups, LEVEL), **not_given})
     if not shown.whole:
         n = result.coverage.respondents
         coverage = dataclasses.replace(

@@ -26,7 +26,8 @@ class Coverage:
     agencies_responding: int
     agencies_in_partnership: int | None
     items: int
-    # None when the round is too small for any figure to be shown (disclosure.py).
+    # None when the round is too small for any figure to be shown (disclosure.py), or asked
+    # only roster items (their ratings are in the collaboration map alone).
     answered_share: float | None  # of all respondent x item cells, how many were answered
     dont_know_share: float | None  # of answered cells, how many were "don't know"
     by_level: dict[str, int | None]  # None: this group's size is withheld
@@ -80,10 +81,16 @@ def _rounded(value: Any) -> Any:
 
 def score_round(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswers], *,
                 anonymity_threshold: int = t.DEFAULT_ANONYMITY_THRESHOLD,
-                agencies_in_partnership: int | None = None) -> RoundResult:
-    """Score a round's answers, with every figure disclosure control withholds taken out.
-    Raises ScoringInputError listing every unknown item or value."""
+                agencies_in_partnership: int | None = None,
+                kept: disclosure.Plan | None = None) -> RoundResult:
+    """Score a round's answers, with every figure disclosure control withholds taken out:
+    under the plan the round `kept` when it closed, or less, never more. Roster items'
+    ratings are left out (the collaboration map alone shows them). Raises ScoringInputError
+    listing every unknown item or value."""
     check_answers(questionnaire, respondents)
+    comments = comments_by_item(questionnaire, respondents)
+    questionnaire = questionnaire.without_roster()
+    respondents = [_without_roster(questionnaire, r) for r in respondents]
     per_respondent = [answer_scores(questionnaire, r) for r in respondents]
     partnership = score_group(questionnaire, "all", "Whole partnership", respondents,
                               per_respondent)
@@ -96,11 +103,19 @@ def score_round(questionnaire: Questionnaire, respondents: Sequence[RespondentAn
         groups=groups,
         consensus=measure(questionnaire, per_respondent, groups),
         placements=place(questionnaire, respondents),
-        comments=comments_by_item(questionnaire, respondents),
+        comments=comments,
     )
-    shown = disclosure.plan(disclosure.cells_of((r.agency, r.level) for r in respondents),
+    shown = disclosure.keep(kept, disclosure.cells_of((r.agency_key, r.level)
+                                                      for r in respondents),
                             anonymity_threshold)
     return disclosure.apply(everything, shown)
+
+
+def _without_roster(questionnaire: Questionnaire, respondent: RespondentAnswers
+                    ) -> RespondentAnswers:
+    """The respondent with only their answers to the items that are scored."""
+    return dataclasses.replace(respondent, answers={
+        k: v for k, v in respondent.answers.items() if questionnaire.item(k) is not None})
 
 
 def comments_by_item(questionnaire: Questionnaire,
@@ -121,18 +136,17 @@ def coverage(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswe
              agencies_in_partnership: int | None) -> Coverage:
     required = [i for i in questionnaire.items
                 if not questionnaire.section(i.section_id).optional]
-    # A roster item's copy about a respondent's own agency is never asked of them.
-    cells = sum(1 for r in respondents for i in required if i.agency_name != r.agency)
+    cells = len(respondents) * len(required)
     answered = sum(1 for r in respondents for i in required if i.id in r.answers)
     dont_know = sum(1 for s in per_respondent for i in required
                     if i.id in s and s[i.id] is None)
-    agencies = {r.agency for r in respondents}
+    agencies = {r.agency_key for r in respondents}
     by_level: dict[str, int | None] = {}
-    by_agency: dict[str, int | None] = {}
     for r in respondents:
-        by_level[r.level or "not given"] = by_level.get(r.level or "not given", 0) + 1
-        by_agency[r.agency] = by_agency.get(r.agency, 0) + 1
-    answered_share = answered / cells if cells else 0.0
+        by_level[r.level or disclosure.NOT_GIVEN] = by_level.get(
+            r.level or disclosure.NOT_GIVEN, 0) + 1
+    # None when nothing but roster items was asked: their answers are not counted here.
+    answered_share = answered / cells if cells else None
     notes = []
     confidence = "adequate"
     if len(respondents) < t.MIN_RESPONDENTS:
@@ -147,7 +161,7 @@ def coverage(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswe
                 t.MIN_AGENCY_SHARE:
             notes.append(f"{len(agencies)} of the partnership's {agencies_in_partnership} "
                          "agencies answered.")
-        if answered_share < t.MIN_ANSWERED_SHARE:
+        if answered_share is not None and answered_share < t.MIN_ANSWERED_SHARE:
             notes.append(f"Only {answered_share:.0%} of questions were answered.")
         if notes:
             confidence = "low"
@@ -155,7 +169,9 @@ def coverage(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswe
         respondents=len(respondents), agencies_responding=len(agencies),
         agencies_in_partnership=agencies_in_partnership, items=len(questionnaire.items),
         answered_share=answered_share,
-        dont_know_share=dont_know / answered if answered else 0.0,
-        by_level=by_level, by_agency=dict(sorted(by_agency.items())),
+        dont_know_share=dont_know / answered if answered else (None if not cells else 0.0),
+        # Each shown agency's and level's size is its group's (disclosure.apply): a name
+        # may be two agencies'.
+        by_level=by_level, by_agency={},
         confidence=confidence, notes=notes,
     )

@@ -15,11 +15,18 @@ class RespondentAnswers:
     """One board member's answers: item id -> option value, None meaning "don't know".
     Items left out were not answered."""
 
-    agency: str
+    agency: str  # the agency's name: a label, which may change after the round closes
     answers: Mapping[str, str | None]
     level: str | None = None
     sector: str | None = None
     comments: Mapping[str, str] = field(default_factory=dict)  # item id -> comment
+    # The agency's stable key (its id in the database); None: its name is its key (answers
+    # read from a file). Groups, disclosure and the collaboration map go by this key.
+    agency_id: str | None = None
+
+    @property
+    def agency_key(self) -> str:
+        return self.agency if self.agency_id is None else self.agency_id
 
 
 class ScoringInputError(ValueError):
@@ -130,9 +137,12 @@ class TagScore:
 @dataclass
 class GroupScores:
     kind: str  # "all", "agency", "level"
-    name: str
+    name: str  # what the group is called: an agency's name, a level
     respondents: int | None  # None when the group's figures are withheld (disclosure.py)
     suppressed: bool = False
+    # Which group it is, whatever it is called: an agency's key (RespondentAnswers.agency_key),
+    # a level; None for the whole partnership. Disclosure goes by this, never by the name.
+    key: str | None = None
     overall: float | None = None
     overall_band: str | None = None
     overall_total: float | None = None  # with bands on totals, as TagScore.total
@@ -232,14 +242,17 @@ def score_group(questionnaire: Questionnaire, kind: str, name: str,
 
 def breakdowns(questionnaire: Questionnaire, respondents: Sequence[RespondentAnswers],
                per_respondent: Sequence[dict[str, float | None]]) -> list[GroupScores]:
-    """Scores per agency and per level, every group scored: app/scoring/disclosure.py then
-    withholds those a round may not show."""
+    """Scores per agency and per level, every group scored, in order of name: app/scoring/
+    disclosure.py then withholds those a round may not show."""
     groups = []
-    for kind, key in (("agency", lambda r: r.agency), ("level", lambda r: r.level)):
-        names = sorted({key(r) for r in respondents if key(r)})
-        for name in names:
-            members = [i for i, r in enumerate(respondents) if key(r) == name]
-            groups.append(score_group(
-                questionnaire, kind, name, [respondents[i] for i in members],
-                [per_respondent[i] for i in members]))
+    for kind, key, name in (("agency", lambda r: r.agency_key, lambda r: r.agency),
+                            ("level", lambda r: r.level, lambda r: r.level)):
+        names = {key(r): name(r) for r in respondents if key(r)}
+        for found in sorted(names, key=lambda k: (names[k], k)):
+            members = [i for i, r in enumerate(respondents) if key(r) == found]
+            group = score_group(questionnaire, kind, names[found],
+                                [respondents[i] for i in members],
+                                [per_respondent[i] for i in members])
+            group.key = found
+            groups.append(group)
     return groups

@@ -25,6 +25,7 @@ ACTIONS = {
     "organisation_created": "Organisation created",
     "user_created": "Account created",
     "user_removed": "Account removed",
+    "admin_added_by_site_admin": "Administrator added by a site administrator",
     "partnership_created": "Partnership created",
     "partnership_edited": "Partnership edited",
     "agency_added": "Agency added",
@@ -38,6 +39,8 @@ ACTIONS = {
     "invite_reissued": "Invite link reissued",
     "invite_revoked": "Invite revoked",
     "response_reopened": "Response reopened",
+    "claim_same_browser": "Invitation started in a browser that had started another",
+    "claim_signed_in": "Invitation started in a browser signed in to MAPS",
     "reminders_sent": "Reminders sent",
     "invitations_emailed": "Invitations emailed",
     "invitation_edited": "Invitation wording edited",
@@ -248,6 +251,14 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         return f"{d['email']}" + (", a withdrawn invite restored" if d.get("restored") else "")
     if action in ("invite_revoked", "response_reopened") and "email" in d:
         return str(d["email"])
+    if action == "admin_added_by_site_admin" and "email" in d:
+        told = ", ".join(d.get("told", [])) or "nobody (no other administrator, or no mail)"
+        return f"{d['email']}; administrators emailed: {told}"
+    if action == "claim_same_browser" and "email" in d:
+        return (f"{d['email']}, in a browser that had already started the invitation of "
+                f"{', '.join(d.get('also', []))}")
+    if action == "claim_signed_in" and "email" in d:
+        return f"{d['email']}, in a browser signed in as {d.get('account', '')}"
     if action == "partnership_edited" and d and all(isinstance(v, dict) for v in d.values()):
         return "; ".join(f"{_KEYS.get(k, k).capitalize()} changed {_value(k, v)}"
                          for k, v in d.items())

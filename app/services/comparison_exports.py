@@ -21,7 +21,7 @@ from app.models import (
 )
 from app.questionnaires.schema import ROSTER_MARK, Questionnaire
 from app.scoring import disclosure
-from app.services import questionnaires, xlsx
+from app.services import questionnaires, results, xlsx
 from app.services.comparison import (
     SCORE_TAGS,
     SUPPRESSED,
@@ -198,9 +198,8 @@ def _released(session: Session, organisation_id: int, instrument: Instrument, *,
     """Each counted respondent of the organisation's closed rounds on the instrument, as a
     download shows them."""
     people = session.exec(
-        select(AssessmentRound.id, AssessmentRound.anonymity_threshold,
-               AssessmentRound.closed_at, Respondent.id, Respondent.submitted_at,
-               Respondent.revoked_at, Agency.name, Agency.sector, Respondent.level)
+        select(AssessmentRound, Respondent.id, Respondent.submitted_at,
+               Respondent.revoked_at, Agency.id, Agency.name, Agency.sector, Respondent.level)
         .join(Partnership, Partnership.id == AssessmentRound.partnership_id)
         .join(Respondent, Respondent.round_id == AssessmentRound.id)
         .join(Agency, Agency.id == Respondent.agency_id)
@@ -208,23 +207,27 @@ def _released(session: Session, organisation_id: int, instrument: Instrument, *,
                AssessmentRound.status == RoundStatus.closed, *_on(instrument),
                col(Respondent.submitted_at).is_not(None))).all()
     by_round = defaultdict(list)
-    for round_id, threshold, closed_at, respondent_id, submitted, revoked, *who in people:
-        if counted(submitted, revoked, closed_at):
-            by_round[(round_id, threshold)].append((respondent_id, *who))
+    rounds = {}
+    for round_, respondent_id, submitted, revoked, *who in people:
+        if counted(submitted, revoked, round_.closed_at):
+            rounds[round_.id] = round_
+            by_round[round_.id].append((respondent_id, *who))
     released = {}
-    for (_, threshold), members in by_round.items():
-        shown = disclosure.plan(disclosure.cells_of((a, lv) for _, a, _, lv in members),
-                                threshold)
+    for round_id, members in by_round.items():
+        round_ = rounds[round_id]
+        threshold = round_.anonymity_threshold
+        shown = results.shown_groups(round_, disclosure.cells_of(
+            (str(agency_id), lv) for _, agency_id, _, _, lv in members), threshold)
         if not shown.whole:
             continue
-        agency = {m[0]: m[1] if shown.shows(disclosure.AGENCY, m[1]) else SUPPRESSED
+        agency = {m[0]: m[2] if shown.shows(disclosure.AGENCY, str(m[1])) else SUPPRESSED
                   for m in members}
-        level = {m[0]: m[3] if shown.shows(disclosure.LEVEL, m[3]) else SUPPRESSED
+        level = {m[0]: m[4] if shown.shows(disclosure.LEVEL, m[4]) else SUPPRESSED
                  for m in members}
         combinations = Counter((agency[m[0]], level[m[0]]) for m in members)
         if min(combinations.values()) < threshold:
             level = dict.fromkeys(level, SUPPRESSED)
-        for respondent_id, _agency, sector, _level in members:
+        for respondent_id, _id, _agency, sector, _level in members:
             shown_agency = agency[respondent_id]
             released[respondent_id] = _Released(
                 pseudonym=pseudonym(key, respondent_id), agency=shown_agency,

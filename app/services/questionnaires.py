@@ -2,6 +2,7 @@
 the texts rounds keep, and the one way to get a round's questionnaire."""
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -107,19 +108,24 @@ def _kept_or_installed(session: Session, sha256: str | None, key: str, version: 
     return catalogue.get(key, version)
 
 
-def roster_of(round_: AssessmentRound) -> list[tuple[str, str]]:
-    """The partner agencies the round's roster items ask about: (agency id, name) pairs."""
-    return [(str(agency_id), name) for agency_id, name in round_.roster or []]
+def roster_of(round_: AssessmentRound, names: Mapping[int, str] | None = None
+              ) -> list[tuple[str, str]]:
+    """The partner agencies the round's roster items ask about: (agency id, name) pairs,
+    named as when the round opened, or by `names` (agency id -> its name now)."""
+    names = names or {}
+    return [(str(agency_id), names.get(agency_id, name))
+            for agency_id, name in round_.roster or []]
 
 
 def as_asked(questionnaire: Questionnaire, *, round_: AssessmentRound,
-             part: Questionnaire | None = None, own_agency_id: int | None = None
-             ) -> Questionnaire:
+             part: Questionnaire | None = None, own_agency_id: int | None = None,
+             names: Mapping[int, str] | None = None) -> Questionnaire:
     """What a respondent of the round answers: the questionnaire, then its optional part,
     each roster item asked once for every partner agency but their own. With no respondent
-    (own_agency_id None), every agency: the items the round's results read."""
+    (own_agency_id None), every agency: the items the round's results read, whose agencies
+    the results name by `names` (agency id -> its name now)."""
     own = None if own_agency_id is None else str(own_agency_id)
-    return questionnaire.with_part(part).for_roster(roster_of(round_), own=own)
+    return questionnaire.with_part(part).for_roster(roster_of(round_, names), own=own)
 
 
 def round_questionnaire(session: Session, *, round_: AssessmentRound,

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.models import AssessmentRound, Partnership, RoundStatus, RoundSummary
 from app.scoring.change import RoundChange, compare_rounds
-from app.services import action_plans, meeting_records, questionnaires, results
+from app.services import action_plans, meeting_records, questionnaires, results, rounds
 
 
 def previous_closed_round(session: Session, *, round_: AssessmentRound
@@ -56,13 +56,16 @@ def report_context(session: Session, round_: AssessmentRound, catalogue):
         previous_plan=previous_plan, opens=round_.opens_at.date(),
         closes=round_.closing_date.date(),
         invited=scores.invited,
+        invitations=rounds.invitations_by_agency(session, round_),
         change=change_since_previous(session, round_=round_, scores=scores,
                                      catalogue=catalogue, previous_plan=previous_plan))
     board = meeting_records.board_section(
         session, round_=round_, scores=scores, recommendations=context.recommendations,
         previous=previous_closed_round(session, round_=round_), catalogue=catalogue)
-    return dataclasses.replace(context, collaboration=build_collaboration(scores.collaboration),
-                               board=board)
+    context = dataclasses.replace(context, board=board,
+                                  collaboration=build_collaboration(scores.collaboration))
+    # A round of roster ratings alone has no score to compare with the previous round's.
+    return dataclasses.replace(context, change=None) if context.map_only else context
 
 
 def trend(session: Session, *, partnership: Partnership) -> list:

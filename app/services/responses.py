@@ -18,6 +18,7 @@ from app.models import (
     Agency,
     Answer,
     AssessmentRound,
+    AuditEvent,
     Organisation,
     Partnership,
     PartnershipCoordinator,
@@ -27,6 +28,7 @@ from app.models import (
     utcnow,
 )
 from app.questionnaires.schema import Questionnaire
+from app.services import audit
 
 MAX_COMMENT = 4000
 COMMENT_PREFIX = "comment__"
@@ -160,6 +162,46 @@ def claim(session: Session, respondent: Respondent) -> str:
                             "Someone started with this link in another browser. If that was "
                             "you, enter your resume code.")
     return code
+
+
+# Claims that may be a made-up respondent's (docs/privacy.md, "Where the promise stops"): the
+# coordinator holds every link, so they could answer as people they invited at addresses of
+# their own, and make a small agency look large enough to be shown.
+CLAIM_FLAGS = ("claim_same_browser", "claim_signed_in")
+
+
+def flag_claim(session: Session, *, respondent: Respondent, round_: AssessmentRound,
+               codes: Mapping[int, str], user: User | None) -> list[tuple[str, dict]]:
+    """After a claim: record in the audit log if this browser had already started another
+    invitation of the round (`codes`: the resume codes it holds, by respondent id), or is
+    signed in to MAPS as an account of the round's organisation other than the invitee (a
+    coordinator answering their own invitation is not flagged). The claim stands either way.
+    Returns the flags recorded, as (audit action, detail)."""
+    flags = []
+    others = session.exec(select(Respondent).where(
+        Respondent.round_id == round_.id, Respondent.id != respondent.id,
+        col(Respondent.id).in_(list(codes)))).all()
+    also = sorted(o.email for o in others if holds_claim(o, codes[o.id]))
+    if also:
+        flags.append(("claim_same_browser", {"email": respondent.email, "also": also}))
+    organisation_id = session.get(Partnership, round_.partnership_id).organisation_id
+    # Only an account of the round's own organisation (who may see its results) is named: one
+    # of another organisation is none of this one's business, nor its email address.
+    ours = user if user is not None and user.organisation_id == organisation_id else None
+    if ours is not None and ours.email != respondent.email.lower():
+        flags.append(("claim_signed_in", {"email": respondent.email, "account": ours.email}))
+    for action, detail in flags:
+        audit.record(session, action=action, user=ours, round_=round_,
+                     organisation_id=organisation_id, detail=detail)
+    session.commit()
+    return flags
+
+
+def claim_flags(session: Session, round_: AssessmentRound) -> list[AuditEvent]:
+    """The round's flagged claims, oldest first."""
+    return list(session.exec(select(AuditEvent).where(
+        AuditEvent.round_id == round_.id, col(AuditEvent.action).in_(CLAIM_FLAGS))
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))))
 
 
 def is_open(round_: AssessmentRound, now: datetime | None = None) -> bool:

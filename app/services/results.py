@@ -1,5 +1,6 @@
 """Reading a round's answers from the database into the scoring core, and scoring it."""
 
+import dataclasses
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -15,7 +16,7 @@ from app.models import (
     utcnow,
 )
 from app.questionnaires.schema import Questionnaire
-from app.scoring import RespondentAnswers, RoundResult, score_round
+from app.scoring import RespondentAnswers, RoundResult, disclosure, score_round
 from app.scoring.collaboration import CollaborationMap, collaboration_map
 from app.services import questionnaires
 from app.services.responses import ResponseError
@@ -56,7 +57,7 @@ def round_answers(session: Session, round_id: int) -> list[RespondentAnswers]:
     closed_at = session.get(AssessmentRound, round_id).closed_at
     rows = session.exec(
         select(Respondent.id, Respondent.level, Respondent.submitted_at,
-               Respondent.revoked_at, Agency.name, Agency.sector, Answer.item_id,
+               Respondent.revoked_at, Agency.id, Agency.name, Agency.sector, Answer.item_id,
                Answer.value, Answer.comment)
         .join(Agency, Agency.id == Respondent.agency_id)
         .join(Answer, Answer.respondent_id == Respondent.id, isouter=True)
@@ -64,14 +65,15 @@ def round_answers(session: Session, round_id: int) -> list[RespondentAnswers]:
         .order_by(Respondent.id)
     ).all()
     people: dict[int, RespondentAnswers] = {}
-    for (respondent_id, level, submitted_at, revoked_at, agency, sector, item_id, value,
-         comment) in rows:
+    for (respondent_id, level, submitted_at, revoked_at, agency_id, agency, sector, item_id,
+         value, comment) in rows:
         if not counted(submitted_at, revoked_at, closed_at):
             continue
         person = people.get(respondent_id)
         if person is None:
             person = people[respondent_id] = RespondentAnswers(
-                agency=agency, level=level, sector=sector, answers={}, comments={})
+                agency=agency, agency_id=str(agency_id), level=level, sector=sector,
+                answers={}, comments={})
         if item_id is not None and value is not None:
             person.answers[item_id] = value
         if item_id is not None and comment:
@@ -88,14 +90,15 @@ def score(session: Session, round_: AssessmentRound, catalogue) -> RoundScores:
         round_=round_)
     part = questionnaires.find_part(session, round_=round_, catalogue=catalogue)
     partnership = session.get(Partnership, round_.partnership_id)
-    agencies = len(session.exec(select(Agency.id).where(
+    # The agencies as they are called now: names are labels (disclosure goes by id).
+    names = dict(session.exec(select(Agency.id, Agency.name).where(
         Agency.partnership_id == partnership.id)).all())
     invited = len(session.exec(select(Respondent.id).where(
         Respondent.round_id == round_.id, col(Respondent.revoked_at).is_(None))).all())
     respondents = round_answers(session, round_.id)
     collaboration = collaboration_map(
-        questionnaires.as_asked(part or questionnaire, round_=round_), respondents,
-        threshold=round_.anonymity_threshold)
+        questionnaires.as_asked(part or questionnaire, round_=round_, names=names),
+        respondents, threshold=round_.anonymity_threshold)
     # Answers to items outside the round's version cannot exist (the journey refuses them),
     # but a row edited by hand must not break the page: score only what the version knows.
     for person in respondents:
@@ -105,9 +108,61 @@ def score(session: Session, round_: AssessmentRound, catalogue) -> RoundScores:
             del person.comments[item_id]
     result = score_round(questionnaire, respondents,
                          anonymity_threshold=round_.anonymity_threshold,
-                         agencies_in_partnership=agencies)
+                         agencies_in_partnership=len(names), kept=kept_plan(round_))
     return RoundScores(round=round_, partnership=partnership, questionnaire=questionnaire,
                        result=result, invited=invited, collaboration=collaboration)
+
+
+# --- The disclosure plan a round keeps from its close -----------------------------------------
+
+def kept_plan(round_: AssessmentRound) -> disclosure.Plan | None:
+    return disclosure.Plan.from_dict(round_.disclosure) if round_.disclosure else None
+
+
+def shown_groups(round_: AssessmentRound, cells: disclosure.Cells, threshold: int
+                 ) -> disclosure.Plan:
+    """Which groups a figure over these people (cells by agency id) may show: the plan the
+    round kept when it closed, or less (disclosure.keep); the rule's while it is open."""
+    return disclosure.keep(kept_plan(round_), cells, threshold)
+
+
+def counted_people(session: Session, round_: AssessmentRound
+                   ) -> list[tuple[int, str, str | None]]:
+    """(agency id, agency name, level) of each response the round counts."""
+    rows = session.exec(
+        select(Agency.id, Agency.name, Respondent.level, Respondent.submitted_at,
+               Respondent.revoked_at)
+        .join(Agency, Agency.id == Respondent.agency_id)
+        .where(Respondent.round_id == round_.id, col(Respondent.submitted_at).is_not(None)))
+    return [(agency_id, name, level) for agency_id, name, level, submitted, revoked in rows
+            if counted(submitted, revoked, round_.closed_at)]
+
+
+def freeze(session: Session, round_: AssessmentRound, *, tie_on_names: bool = False) -> None:
+    """Keep the plan of what the closed round's results may show, by agency id (the caller
+    commits). `tie_on_names`: settle equal choices on the agencies' names as they are now, as
+    MAPS did before plans were kept, so a round closed then keeps the pattern it showed."""
+    people = counted_people(session, round_)
+    ids = {name: str(agency_id) for agency_id, name, _ in people}
+    found = disclosure.plan(disclosure.cells_of(
+        (name if tie_on_names else str(agency_id), level) for agency_id, name, level in people),
+        round_.anonymity_threshold)
+    if tie_on_names:
+        found = dataclasses.replace(found, agencies=frozenset(ids[n] for n in found.agencies))
+    round_.disclosure = found.to_dict()
+    session.add(round_)
+
+
+def freeze_missing(session: Session) -> int:
+    """Keep a plan for each closed round that has none (closed before plans were kept), the
+    pattern it showed until now, and commit; how many."""
+    rounds = session.exec(select(AssessmentRound).where(
+        AssessmentRound.status == RoundStatus.closed,
+        col(AssessmentRound.disclosure).is_(None))).all()
+    for round_ in rounds:
+        freeze(session, round_, tie_on_names=True)
+    session.commit()
+    return len(rounds)
 
 
 def summarise(session: Session, round_: AssessmentRound, catalogue) -> RoundSummary:

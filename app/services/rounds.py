@@ -1,6 +1,7 @@
 """Running a round: opening and closing it, inviting board members (one by one or from a CSV
 file), their links, response rates and reminders."""
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -141,10 +142,10 @@ def _part_and_roster(session: Session, partnership: Partnership, catalogue, chos
 
 def close_round(session: Session, *, round_: AssessmentRound, partnership: Partnership,
                 closed_by: User, catalogue, min_threshold: int) -> None:
-    """Close the round: who is counted is fixed now, and so is the threshold (raised to the
-    site's minimum if that has risen since it opened). Results exist from now on only, and
-    never change: showing one table under two suppression patterns could give away by
-    subtraction what each hides."""
+    """Close the round: who is counted is fixed now, and so are the threshold (raised to the
+    site's minimum if that has risen since it opened) and which groups its results may show.
+    Results exist from now on only, and never change: showing one table under two
+    suppression patterns could give away by subtraction what each hides."""
     # One conditional UPDATE: of several closes at once (a double click, two coordinators),
     # exactly one changes the row and goes on to keep the scores and write the audit entry.
     closed = session.exec(sql_update(AssessmentRound).where(
@@ -156,7 +157,9 @@ def close_round(session: Session, *, round_: AssessmentRound, partnership: Partn
     if closed.rowcount != 1:  # nothing changed: the caller's session ends its transaction
         raise RoundLocked("This round is already closed; its results are final.")
     session.refresh(round_)
-    # Results are final once closed: keep the headline scores for comparisons.
+    # Results are final once closed: keep what they may show, and the headline scores for
+    # comparisons.
+    results.freeze(session, round_)
     results.summarise(session, round_, catalogue)
     audit.record(session, action="round_closed", user=closed_by, round_=round_,
                  partnership=partnership, detail={"title": round_.title})
@@ -389,10 +392,9 @@ def response_rate(session: Session, round_: AssessmentRound, agencies: list[Agen
         select(Respondent.agency_id, Respondent.level, Respondent.started_at,
                Respondent.submitted_at)
         .where(Respondent.round_id == round_.id, col(Respondent.revoked_at).is_(None))).all()
-    names = {a.id: a.name for a in agencies}
-    submitted = [(names.get(agency_id, ""), level) for agency_id, level, _, at in people
+    submitted = [(str(agency_id), level) for agency_id, level, _, at in people
                  if at is not None]
-    shown = disclosure.plan(disclosure.cells_of(submitted), threshold)
+    shown = results.shown_groups(round_, disclosure.cells_of(submitted), threshold)
     rows: dict[int | None, Rate] = {a.id: Rate(a.name) for a in agencies}
     for agency_id, _, started_at, submitted_at in people:
         rate = rows.setdefault(agency_id, Rate("Agency not chosen yet"))
@@ -402,10 +404,29 @@ def response_rate(session: Session, round_: AssessmentRound, agencies: list[Agen
     total = Rate("All agencies", sum(r.invited for r in rows.values()),
                  sum(r.started for r in rows.values()),
                  sum(r.submitted for r in rows.values()))
-    for rate in rows.values():
-        if rate.submitted and not shown.shows(disclosure.AGENCY, rate.label):
+    for agency_id, rate in rows.items():
+        if rate.submitted and not shown.shows(disclosure.AGENCY, str(agency_id)):
             rate.submitted = None
     return list(rows.values()), total
+
+
+def invitations_by_agency(session: Session, round_: AssessmentRound) -> list:
+    """How many are invited from each of the partnership's agencies, by level, withdrawn
+    invitations left out (app.reports.context.Invited, in order of name)."""
+    from app.reports.context import Invited
+
+    counts: dict[int | None, Counter] = defaultdict(Counter)
+    for agency_id, level, n in session.exec(
+            select(Respondent.agency_id, Respondent.level, func.count())
+            .where(Respondent.round_id == round_.id, col(Respondent.revoked_at).is_(None))
+            .group_by(Respondent.agency_id, Respondent.level)):
+        counts[agency_id][level or "unchosen"] += n
+    agencies = session.exec(select(Agency).where(Agency.partnership_id == round_.partnership_id)
+                            .order_by(Agency.name)).all()
+    rows = [Invited(a.name, **counts[a.id]) for a in agencies]
+    if None in counts:
+        rows.append(Invited("Agency not given yet", **counts[None]))
+    return rows
 
 
 @dataclass

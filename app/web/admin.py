@@ -9,10 +9,11 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.models import Organisation, Partnership, Role, User
-from app.services import accounts, audit, mail
+from app.services import accounts, alerts, audit, mail
 from app.services import partnerships as partnership_service
 from app.services import rounds as round_service
 from app.services.errors import Invalid
+from app.services.responses import ResponseError
 from app.web.access import (
     CurrentUser,
     SessionDep,
@@ -52,10 +53,32 @@ def _organisations(session: Session) -> list[tuple[Organisation, int, int]]:
             for o in session.exec(select(Organisation).order_by(Organisation.name))]
 
 
+# A site administrator sees no partnership's data, so never a password link either: whoever
+# holds one can set that password and sign in as an organisation's administrator. Their
+# links go by email to the account's own address, or not at all (docs/privacy.md).
+LINKS_BY_MAIL_ONLY = (
+    "MAPS has no mail server set up, so it cannot email the link to set a password, and it "
+    "never shows one to a site administrator: whoever holds a link can sign in as that person. "
+    "Set up mail (MAPS_SMTP_HOST), or ask whoever runs the MAPS server to run “maps user "
+    "password-link EMAIL” there (“maps org create” for a new organisation).")
+
+
+def _needs_mail(request: Request, user: User) -> bool:
+    """Whether this user's password links cannot be given: a site admin without mail."""
+    return user.role == Role.site_admin and not mail.configured(request.app.state.settings)
+
+
 @router.get("/organisations/new")
 def new_organisation(request: Request, user: CurrentUser):
     require_role(user, Role.site_admin)
-    return render(request, "admin/new_organisation.html", {"errors": {}, "form": {}})
+    return _new_organisation_page(request, user)
+
+
+def _new_organisation_page(request: Request, user: User, *, errors=None, form=None,
+                           status_code=200):
+    return render(request, "admin/new_organisation.html", {
+        "errors": errors or {}, "form": form or {}, "needs_mail": _needs_mail(request, user),
+        "links_by_mail_only": LINKS_BY_MAIL_ONLY}, status_code=status_code)
 
 
 @router.post("/organisations")
@@ -63,12 +86,14 @@ def create_organisation(request: Request, user: CurrentUser, session: SessionDep
                         form: Annotated[OrganisationForm, Form()]):
     require_role(user, Role.site_admin)
     try:
+        if _needs_mail(request, user):
+            raise Invalid({"needs-mail": LINKS_BY_MAIL_ONLY})
         organisation, admin = accounts.create_organisation(
             session, name=form.org_name, admin_name=form.name, admin_email=form.email,
             created_by=user)
     except Invalid as exc:
-        return render(request, "admin/new_organisation.html",
-                      {"errors": exc.errors, "form": form.values()}, status_code=400)
+        return _new_organisation_page(request, user, errors=exc.errors, form=form.values(),
+                                      status_code=400)
     return _password_link(request, session, account=admin, issued_by=user,
                           new_account=True, organisation=organisation)
 
@@ -85,6 +110,8 @@ def _organisation_page(request, session, organisation, *, errors=None, form=None
     return render(request, "admin/organisation.html", {
         "organisation": organisation, "users": accounts.users_of(session, organisation),
         "errors": errors or {}, "form": form or {},
+        "needs_mail": _needs_mail(request, request.state.user),
+        "links_by_mail_only": LINKS_BY_MAIL_ONLY,
     }, status_code=status_code)
 
 
@@ -97,11 +124,17 @@ def create_account(organisation_id: int, request: Request, user: CurrentUser,
     try:
         if role not in (Role.org_admin, Role.coordinator):
             raise Invalid({"role": "Select what the person will do in MAPS"})
+        if _needs_mail(request, user):
+            raise Invalid({"needs-mail": LINKS_BY_MAIL_ONLY})
         account = accounts.create_user(session, organisation=organisation, name=form.name,
                                        email=form.email, role=Role(role), created_by=user)
     except Invalid as exc:
         return _organisation_page(request, session, organisation, errors=exc.errors,
                                   form=form.values(), status_code=400)
+    if user.role == Role.site_admin:
+        alerts.admin_added(session, request.app.state.settings, organisation=organisation,
+                           account=account, added_by=user,
+                           base_url=str(request.base_url).rstrip("/"))
     return _password_link(request, session, account=account, issued_by=user, new_account=True,
                           organisation=organisation)
 
@@ -110,6 +143,8 @@ def create_account(organisation_id: int, request: Request, user: CurrentUser,
 def issue_password_link(user_id: int, request: Request, user: CurrentUser,
                         session: SessionDep):
     account = require_account(session, user, user_id)
+    if _needs_mail(request, user):
+        raise ResponseError(409, "MAPS cannot send this link", LINKS_BY_MAIL_ONLY)
     return _password_link(request, session, account=account, issued_by=user,
                           new_account=False,
                           organisation=session.get(Organisation, account.organisation_id))
@@ -168,9 +203,10 @@ def _password_link(request: Request, session: Session, *, account: User, issued_
         except mail.MailError as exc:
             mail_error = str(exc)
     # The link is only ever in this response (and the email): it is shown, never redirected
-    # to, and never cached (no page is: app/web/headers.py).
+    # to, and never cached (no page is: app/web/headers.py). Never to a site admin.
+    shown = not emailed and issued_by.role != Role.site_admin
     return render(request, "admin/password_link.html", {
-        "account": account, "organisation": organisation, "link": None if emailed else link,
+        "account": account, "organisation": organisation, "link": link if shown else None,
         "emailed": emailed, "mail_error": mail_error, "new_account": new_account,
         "hours": settings.password_link_hours,
     })

@@ -46,9 +46,12 @@ class Health(BaseModel):
 
 class RoundResult(BaseModel):
     """A closed round's result (app.scoring.result.RoundResult) with the round's id, status and
-    the number invited. Groups whose figures are withheld (too small, or able to reveal a
-    smaller group by subtraction) have "suppressed": true, "respondents": null and nothing
-    else; their sizes in coverage are null. Comments are by item id, sorted by text."""
+    the number invited. Each group has its name and its key (an agency's id, a level), which
+    stays the same when an agency is renamed. Groups whose figures are withheld (too small,
+    or able to reveal a smaller group by subtraction, under the plan the round kept when it
+    closed) have "suppressed": true, "respondents": null and nothing else; their sizes in
+    coverage are null. Comments are by item id, sorted by text. Ratings of partner agencies
+    are in "collaboration" only, never in the scores."""
 
     round_id: int
     status: RoundStatus

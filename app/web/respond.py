@@ -18,9 +18,10 @@ from app.questionnaires import paging
 from app.questionnaires.paging import Page
 from app.questionnaires.schema import Item, Section
 from app.questionnaires.timing import estimated_minutes
-from app.services import responses
+from app.services import alerts, responses
 from app.services import rounds as rounds_service
 from app.services.responses import Invitation, ResponseError
+from app.web.access import current_user
 from app.web.forms import AboutForm, AnswersForm, ResumeForm
 from app.web.render import is_htmx, render
 
@@ -35,9 +36,12 @@ def invitation(token: str, request: Request, session: SessionDep) -> Invitation:
 InvitationDep = Annotated[Invitation, Depends(invitation)]
 
 
+COOKIE_PREFIX = "maps_resume_"
+
+
 def cookie_name(respondent: Respondent) -> str:
     # By respondent, not by token: a reissued link still opens in the browser that claimed it.
-    return f"maps_resume_{respondent.id}"
+    return f"{COOKIE_PREFIX}{respondent.id}"
 
 
 def browser_code(request: Request, inv: Invitation) -> str | None:
@@ -171,6 +175,7 @@ def welcome(token: str, request: Request, inv: InvitationDep, session: SessionDe
         "minutes": estimated_minutes(inv.questionnaire),
         "questions": len(inv.questionnaire.items), "parts": len(inv.questionnaire.sections),
         "closes": uk_time(inv.round.closing_date),
+        "invitations": rounds_service.invitations_by_agency(session, inv.round),
     })
 
 
@@ -190,7 +195,23 @@ def claim(token: str, request: Request, inv: InvitationDep, session: SessionDep)
     if inv.respondent.claimed_at is not None:
         return _redirect(f"/r/{token}/resume")
     code = responses.claim(session, inv.respondent)
+    _flag(request, session, inv)
     return _keep_code(_redirect(f"/r/{token}?started=1"), request, inv, code)
+
+
+def _flag(request: Request, session: Session, inv: Invitation) -> None:
+    """Flag a claim from a browser that started another invitation of the round, or is signed
+    in to MAPS (docs/privacy.md): on the round page, in the audit log, to the admins."""
+    user = current_user(request, session)
+    codes = {int(name.removeprefix(COOKIE_PREFIX)): value
+             for name, value in request.cookies.items()
+             if name.startswith(COOKIE_PREFIX) and name.removeprefix(COOKIE_PREFIX).isdigit()}
+    flags = responses.flag_claim(session, respondent=inv.respondent, round_=inv.round,
+                                 codes=codes, user=user)
+    if flags:
+        alerts.flagged_claim(session, request.app.state.settings, round_=inv.round,
+                             flags=flags, user=user,
+                             base_url=str(request.base_url).rstrip("/"))
 
 
 def _resume_page(request, inv, token, *, error=None, code="", status_code=200):

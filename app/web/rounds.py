@@ -10,12 +10,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.clock import uk_time
 from app.models import AssessmentRound, Level, Partnership, RoundStatus, Sector
-from app.services import invitations, invite_csv, invite_mail, mail, questionnaires
+from app.services import audit, invitations, invite_csv, invite_mail, mail, questionnaires
 from app.services import partnerships as partnership_service
 from app.services import rounds as service
 from app.services.comparison import safe_cell
 from app.services.errors import Invalid
-from app.services.responses import is_open
+from app.services.responses import claim_flags, is_open
 from app.web.access import (
     CurrentUser,
     Do,
@@ -117,6 +117,8 @@ def _round_page(request, session, user, round_: AssessmentRound, partnership: Pa
         "errors": errors or {}, "form": form or {},
         "mail": mail.configured(request.app.state.settings),
         "failed": invite_mail.failed_invites(session, round_),
+        "flags": [(audit.local_time(e.at), audit.describe(e.action, e.detail))
+                  for e in claim_flags(session, round_)],
     }, status_code=status_code, block="response_rate")
 
 
