@@ -66,10 +66,10 @@ def test_every_page_has_at_most_twelve_questions_under_its_parts_heading(client,
         if questions.of > 1:
             assert f"page {questions.number} of {questions.of}" in text_of(html.select_one(
                 ".govuk-caption-l"))
-        seen += [f.select_one("input[type=radio]")["name"] for f in fieldsets]
-        # Numbering runs on through a part's pages.
-        legend = text_of(fieldsets[0].select_one("legend"))
-        assert legend.startswith(f"{questions.first_number}. ")
+        # Numbering runs on through the whole questionnaire, across parts and pages.
+        for fieldset in fieldsets:
+            assert text_of(fieldset.select_one("legend")).startswith(f"{len(seen) + 1}. ")
+            seen.append(fieldset.select_one("input[type=radio]")["name"])
     assert seen == [i.id for i in core.items]
 
 

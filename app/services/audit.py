@@ -38,6 +38,10 @@ ACTIONS = {
     "invite_reissued": "Invite link reissued",
     "invite_revoked": "Invite revoked",
     "response_reopened": "Response reopened",
+    "claim_released": "Board member let start again in a new browser",
+    "carry_on_link_sent": "Link to carry on emailed to a board member",
+    "claim_moved": "Board member carried on in another browser",
+    "submission_confirmed": "Submission confirmation emailed",
     "reminders_sent": "Reminders sent",
     "invitations_emailed": "Invitations emailed",
     "invitation_edited": "Invitation wording edited",
@@ -242,8 +246,11 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         return f"{d['questionnaire']} from the file {d.get('file', '')}, {where}"
     if action == "invite_reissued" and "email" in d:
         return f"{d['email']}" + (", a withdrawn invite restored" if d.get("restored") else "")
-    if action in ("invite_revoked", "response_reopened") and "email" in d:
+    if action in ("invite_revoked", "response_reopened", "claim_released",
+                  "claim_moved") and "email" in d:
         return str(d["email"])
+    if action in ("carry_on_link_sent", "submission_confirmed") and "email" in d:
+        return str(d["email"]) + ("" if d.get("sent") else f", not sent: {d.get('reason', '')}")
     if action == "partnership_edited" and d and all(isinstance(v, dict) for v in d.values()):
         return "; ".join(f"{_KEYS.get(k, k).capitalize()} changed {_value(k, v)}"
                          for k, v in d.items())
