@@ -52,22 +52,6 @@ def coordinator(client, world):
     return client
 
 
-@pytest.fixture
-def mail_settings(app):
-    settings = app.state.settings
-    settings.smtp_host, settings.smtp_port = "127.0.0.1", smtp.free_port()
-    settings.smtp_starttls = False
-    return settings
-
-
-@pytest.fixture
-def inbox(mail_settings):
-    inbox = smtp.Inbox()
-    controller = smtp.start(inbox, mail_settings.smtp_port)
-    yield inbox
-    controller.stop()
-
-
 def rows(world, *people) -> dict:
     """The several-people form, as posted: (name, email, agency name, level) per row."""
     data = {"rows": str(len(people)), "action": "invite"}
