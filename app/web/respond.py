@@ -2,7 +2,9 @@
 
 The first browser to start with a link claims it (app/services/responses.py): it keeps the
 response's resume code in a cookie, and only a browser presenting that code sees or changes
-the response. Anyone else holding the link is sent to the page that asks for the code."""
+the response, or the member's copy of their answers. Anyone else holding the link is sent to
+the resume page, which says what state the member is in, or offers the ways to carry on
+(app/web/carry_on.py has the emailed link)."""
 
 import csv
 import io
