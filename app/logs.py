@@ -1,12 +1,14 @@
-"""Logs that never carry a secret: invite and set-password tokens in paths, and secrets in query
-strings, are redacted from uvicorn's access log and from every other line MAPS logs."""
+"""Logs that never carry a secret: invite, set-password and carry-on tokens in paths, and
+secrets in query strings, are redacted from uvicorn's access log and from every other line
+MAPS logs."""
 
 import logging
 import re
 
 REDACTED = "[redacted]"
-# /r/<invite token>/..., /set-password/<token>: the token is the whole credential.
-_PATH_TOKENS = re.compile(r"(/(?:r|set-password)/)[^/?#\s\"']+")
+# /r/<invite token>/..., /set-password/<token>, .../carry-on/<key>: the token is the whole
+# credential.
+_PATH_TOKENS = re.compile(r"(/(?:r|set-password|carry-on)/)[^/?#\s\"']+")
 # ?token=...&password=...: any query parameter whose name says it holds a secret.
 _QUERY_SECRETS = re.compile(
     r"([?&][^=&\s\"']*(?:token|password|secret|key|code|session|auth)[^=&\s\"']*=)"

@@ -24,6 +24,7 @@ from app.web import (
     action_plans,
     admin,
     auth,
+    carry_on,
     compare,
     errors,
     invites,
@@ -76,8 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
     # The board members' routes first: FastAPI tries routes in order, and theirs are the
     # busiest (every answer saved is a request).
-    for module in (respond, pages, auth, admin, partnerships, rounds, invites, compare, results,
-                   action_plans, questionnaires, meetings, votes):
+    for module in (respond, carry_on, pages, auth, admin, partnerships, rounds, invites,
+                   compare, results, action_plans, questionnaires, meetings, votes):
         app.include_router(module.router)
     if settings.api_docs:
         _serve_api_docs(app)

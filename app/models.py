@@ -170,6 +170,13 @@ class Respondent(SQLModel, table=True):
     invite_error: str | None = Field(default=None, max_length=500)
     reminder_sent_at: datetime | None = None
     reminder_error: str | None = Field(default=None, max_length=500)
+    # The last emailed link to carry on in another browser (app/services/carry_on.py):
+    # SHA-256 of its one-time key, and when it was sent (it works for a short time after).
+    carry_on_hash: str | None = Field(default=None, max_length=64)
+    carry_on_sent_at: datetime | None = None
+    # When the coordinator last let the member start again in a new browser: answers saved
+    # until then are kept and counted, and no browser shows them again (they are sealed).
+    claim_released_at: datetime | None = None
 
 
 class Answer(SQLModel, table=True):

@@ -262,6 +262,29 @@ def browser():
         yield PatientBrowser(browser)
         browser.close()
 
+
+@pytest.fixture
+def mail_settings(app):
+    """The app's settings, pointed at a mail server on a free loopback port."""
+    from tests import smtp
+
+    settings = app.state.settings
+    settings.smtp_host, settings.smtp_port = "127.0.0.1", smtp.free_port()
+    settings.smtp_starttls = False
+    return settings
+
+
+@pytest.fixture
+def inbox(mail_settings):
+    """A real SMTP server (tests/smtp.py) on that port, and what it receives."""
+    from tests import smtp
+
+    inbox = smtp.Inbox()
+    controller = smtp.start(inbox, mail_settings.smtp_port)
+    yield inbox
+    controller.stop()
+
+
 # What the confirmation page posts (app/web/confirm.py): without it nothing destructive happens.
 CONFIRM = {"confirm": "yes"}
 
@@ -288,25 +311,3 @@ def start_response(client, token: str):
                            follow_redirects=False)
     assert response.status_code == 303, response.text
     return response.cookies[next(n for n in response.cookies if n.startswith("maps_resume_"))]
-
-
-@pytest.fixture
-def mail_settings(app):
-    """The app's settings, sending mail to a real SMTP server on a free loopback port."""
-    from tests import smtp
-
-    settings = app.state.settings
-    settings.smtp_host, settings.smtp_port = "127.0.0.1", smtp.free_port()
-    settings.smtp_starttls = False
-    return settings
-
-
-@pytest.fixture
-def inbox(mail_settings):
-    """The SMTP server's inbox (tests/smtp.py), running for the test."""
-    from tests import smtp
-
-    inbox = smtp.Inbox()
-    controller = smtp.start(inbox, mail_settings.smtp_port)
-    yield inbox
-    controller.stop()

@@ -54,6 +54,12 @@ ALLOWED = {
     ("GET", "/r/{token}/review"): EVERYONE,
     ("POST", "/r/{token}/submit"): EVERYONE,
     ("GET", "/r/{token}/done"): EVERYONE,
+    ("GET", "/r/{token}/parts"): EVERYONE,
+    ("GET", "/r/{token}/answers"): EVERYONE,
+    ("GET", "/r/{token}/answers.csv"): EVERYONE,
+    ("POST", "/r/{token}/resume/email"): EVERYONE,
+    ("GET", "/r/{token}/carry-on/{key}"): EVERYONE,
+    ("POST", "/r/{token}/carry-on/{key}"): EVERYONE,
     ("GET", "/dashboard"): ANY_USER,
     ("GET", "/organisations/new"): {"site_admin"},
     ("POST", "/organisations"): {"site_admin"},
@@ -88,6 +94,7 @@ ALLOWED = {
     ("POST", "/rounds/{round_id}/invites/{respondent_id}/reissue"): COORDINATOR,
     ("POST", "/rounds/{round_id}/invites/{respondent_id}/revoke"): COORDINATOR,
     ("POST", "/rounds/{round_id}/invites/{respondent_id}/reopen"): COORDINATOR,
+    ("POST", "/rounds/{round_id}/invites/{respondent_id}/release"): COORDINATOR,
     ("GET", "/rounds/{round_id}/reminders"): COORDINATOR,
     ("POST", "/rounds/{round_id}/reminders"): COORDINATOR,
     ("GET", "/rounds/{round_id}/close"): COORDINATOR,
@@ -191,7 +198,7 @@ def build_org(session, core, prefix: str, org_name: str) -> tuple[Org, dict]:
            "round_id": round_.id, "respondent_id": respondent.id, "user_id": coordinator.id,
            "token": token, "section_id": core.sections[0].id, "number": 1, "action_id": action.id,
            "account_id": leaver.id, "upload_id": upload.id, "job_id": job.id,
-           "agenda_id": agenda_item.id, "code": vote.code}
+           "agenda_id": agenda_item.id, "code": vote.code, "key": "not-a-real-key"}
     secrets = [org_name, partnership.name, second.name, agency.name, round_.title,
                respondent.name, respondent.email, admin.email, coordinator.email, other.email,
                leaver.email, action.text, upload.title, agenda_item.note]

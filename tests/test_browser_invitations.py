@@ -17,17 +17,6 @@ from tests.test_browser_respond import assert_accessible, assert_fits_width
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-journeys")]
 
 
-@pytest.fixture
-def inbox(app):
-    settings = app.state.settings
-    settings.smtp_host, settings.smtp_port = "127.0.0.1", smtp.free_port()
-    settings.smtp_starttls = False
-    inbox = smtp.Inbox()
-    controller = smtp.start(inbox, settings.smtp_port)
-    yield inbox
-    controller.stop()
-
-
 def test_from_the_invitation_email_to_a_submitted_response(browser, live_server, session, core,
                                                           inbox):
     org = make_organisation(session)
@@ -111,9 +100,10 @@ def test_from_the_invitation_email_to_a_submitted_response(browser, live_server,
     member.goto(review)
     assert member.locator("h1").inner_text().startswith("Check your answers")
     assert_fits_width(member)
-    # Change one: follow the page's link to a question, and give it another answer.
+    # Change one: open its part, follow the link to the question, give it another answer.
     changed = core.sections[1].items[0]
-    member.locator(f"a[href*='/s/{changed.section_id}']").first.click()
+    member.locator("#part-2 summary").click()
+    member.locator(f"#part-2 a[href*='/s/{changed.section_id}']").first.click()
     member.locator(f"input[name={changed.id}]").last.check()
     with member.expect_navigation():
         member.get_by_role("button", name="Save and continue").click()

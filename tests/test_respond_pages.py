@@ -66,10 +66,10 @@ def test_every_page_has_at_most_twelve_questions_under_its_parts_heading(client,
         if questions.of > 1:
             assert f"page {questions.number} of {questions.of}" in text_of(html.select_one(
                 ".govuk-caption-l"))
-        seen += [f.select_one("input[type=radio]")["name"] for f in fieldsets]
-        # Numbering runs on through a part's pages.
-        legend = text_of(fieldsets[0].select_one("legend"))
-        assert legend.startswith(f"{questions.first_number}. ")
+        # Numbering runs on through the whole questionnaire, across parts and pages.
+        for fieldset in fieldsets:
+            assert text_of(fieldset.select_one("legend")).startswith(f"{len(seen) + 1}. ")
+            seen.append(fieldset.select_one("input[type=radio]")["name"])
     assert seen == [i.id for i in core.items]
 
 
@@ -212,3 +212,63 @@ def test_one_counter_and_the_time_of_the_save(client, session, core, answering):
     assert "saved when you choose “Save and continue”" in text_of(
         again.select_one(".maps-if-no-js"))
     assert "saved as soon as you choose it" in text_of(again.select_one(".maps-if-js"))
+
+
+# --- Issue 25: finding one's way on a phone --------------------------------------------------
+
+def test_back_saves_the_page_before_going_back(client, session, core, answering):
+    respondent, token = answering
+    first, second = pages(core)[:2]
+    data = {"_action": "back", **{i.id: "dk" for i in second.items}}
+    back = client.post(f"/r/{token}/{second.path}", data=data)
+    assert back.status_code == 303 and back.headers["location"] == f"/r/{token}/{first.path}"
+    session.expire_all()
+    assert set(session.exec(select(Answer.item_id).where(
+        Answer.respondent_id == respondent.id)).all()) == {i.id for i in second.items}
+    # From the first page, back is to "About you". The page's Back is that button.
+    assert client.post(f"/r/{token}/{first.path}",
+                       data={"_action": "back"}).headers["location"] == f"/r/{token}/about"
+    button = page(client.get(f"/r/{token}/{second.path}")).select_one(".govuk-back-link")
+    assert (button.name, button["form"], button["value"]) == ("button", "answers", "back")
+    assert page(client.get(f"/r/{token}/{second.path}")).select_one("form#answers") is not None
+
+
+def test_the_task_list_gives_each_part_its_state_and_the_way_to_its_first_gap(
+        client, core, answering):
+    _, token = answering
+    done, begun = core.sections[0], next(s for s in core.sections[1:]
+                                          if len(s.items) > MAX_QUESTIONS_PER_PAGE)
+    client.post(f"/r/{token}/answer", data={i.id: "dk" for i in done.items}, headers=HTMX)
+    begun_first = section_pages(begun)[0]
+    client.post(f"/r/{token}/answer", data={i.id: "dk" for i in begun_first.items},
+                headers=HTMX)
+    html = page(client.get(f"/r/{token}/parts"))
+    tasks = {text_of(li.select_one(".govuk-task-list__name-and-hint a")):
+             (text_of(li.select_one(".govuk-task-list__status")),
+              li.select_one("a")["href"]) for li in html.select(".govuk-task-list__item")}
+    parts = {s.id: n for n, s in enumerate(core.sections, start=1)}
+    assert tasks["About you"] == ("Completed", f"/r/{token}/about")
+    assert tasks[f"1. {done.title}"] == ("Completed", f"/r/{token}/s/{done.id}")
+    # In progress, and its link goes to the part's first page with a question left.
+    assert tasks[f"{parts[begun.id]}. {begun.title}"] == (
+        "In progress", f"/r/{token}/{section_pages(begun)[1].path}")
+    untouched = next(s for s in core.sections if s not in (done, begun))
+    assert tasks[f"{parts[untouched.id]}. {untouched.title}"][0] == "Not started"
+    assert f"/r/{token}/review" in [href for _, href in tasks.values()]
+    # Every question page and "Check your answers" lead to it.
+    for url in (f"/r/{token}/{pages(core)[3].path}", f"/r/{token}/review"):
+        assert page(client.get(url)).select_one(f"a[href='/r/{token}/parts']") is not None
+
+
+def test_check_your_answers_collapses_each_part_and_puts_submit_before_them(client, core,
+                                                                           answering):
+    _, token = answering
+    html = page(client.get(f"/r/{token}/review"))
+    parts = html.select("details.maps-review-part")
+    assert len(parts) == len(core.sections)
+    assert all(not part.has_attr("open") for part in parts)
+    first = parts[0].select_one("summary")
+    assert text_of(first).startswith(f"1. {core.sections[0].title}")
+    assert f"{len(core.sections[0].items)} not answered" in text_of(first)
+    submit = html.select_one("form[action$='/submit']")
+    assert submit.find_next("details", class_="maps-review-part") is parts[0]

@@ -561,9 +561,11 @@ def test_the_log_filter_redacts_the_apps_own_lines(caplog):
     with caplog.at_level(logging.INFO, logger="maps.test"):
         logger.info("opened %s", "/r/abcDEF123456789012345_-xyz/s/people?token=zz-top&x=1")
         logger.warning("link http://h/set-password/SECRETSECRETSECRETSECRET sent")
+        logger.info("POST /r/abcDEF123456789012345_-xyz/carry-on/KEYKEYKEYKEYKEYKEY HTTP/1.1")
     text = caplog.text
     assert "abcDEF123456789012345_-xyz" not in text and "zz-top" not in text
-    assert "SECRETSECRETSECRETSECRET" not in text
+    assert "SECRETSECRETSECRETSECRET" not in text and "KEYKEYKEYKEYKEYKEY" not in text
+    assert "/r/[redacted]/carry-on/[redacted]" in text
     assert "/r/[redacted]/s/people?token=[redacted]&x=1" in text
 
 

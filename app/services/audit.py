@@ -41,6 +41,10 @@ ACTIONS = {
     "response_reopened": "Response reopened",
     "claim_same_browser": "Invitation started in a browser that had started another",
     "claim_signed_in": "Invitation started in a browser signed in to MAPS",
+    "claim_released": "Board member let start again in a new browser",
+    "carry_on_link_sent": "Link to carry on emailed to a board member",
+    "claim_moved": "Board member carried on in another browser",
+    "submission_confirmed": "Submission confirmation emailed",
     "reminders_sent": "Reminders sent",
     "invitations_emailed": "Invitations emailed",
     "invitation_edited": "Invitation wording edited",
@@ -249,7 +253,8 @@ def describe(action: str, detail: dict[str, Any]) -> str:
         return f"{d['questionnaire']} from the file {d.get('file', '')}, {where}"
     if action == "invite_reissued" and "email" in d:
         return f"{d['email']}" + (", a withdrawn invite restored" if d.get("restored") else "")
-    if action in ("invite_revoked", "response_reopened") and "email" in d:
+    if action in ("invite_revoked", "response_reopened", "claim_released",
+                  "claim_moved") and "email" in d:
         return str(d["email"])
     if action == "admin_added_by_site_admin" and "email" in d:
         told = ", ".join(d.get("told", [])) or "nobody (no other administrator, or no mail)"
@@ -259,6 +264,8 @@ def describe(action: str, detail: dict[str, Any]) -> str:
                 f"{', '.join(d.get('also', []))}")
     if action == "claim_signed_in" and "email" in d:
         return f"{d['email']}, in a browser signed in as {d.get('account', '')}"
+    if action in ("carry_on_link_sent", "submission_confirmed") and "email" in d:
+        return str(d["email"]) + ("" if d.get("sent") else f", not sent: {d.get('reason', '')}")
     if action == "partnership_edited" and d and all(isinstance(v, dict) for v in d.values()):
         return "; ".join(f"{_KEYS.get(k, k).capitalize()} changed {_value(k, v)}"
                          for k, v in d.items())

@@ -202,6 +202,28 @@ def claim_flags(session: Session, round_: AssessmentRound) -> list[AuditEvent]:
     return list(session.exec(select(AuditEvent).where(
         AuditEvent.round_id == round_.id, col(AuditEvent.action).in_(CLAIM_FLAGS))
         .order_by(col(AuditEvent.at), col(AuditEvent.id))))
+def move_claim(session: Session, respondent: Respondent, *, only_if, also: dict) -> str | None:
+    """Claim the link for the browser carrying on now, whoever held it: a new resume code, so
+    the old one (and the browser keeping it) no longer opens the response. One statement,
+    made only while `only_if` (a condition on the respondent's row) holds and setting `also`
+    with it, so that of two browsers at once exactly one carries on; None if the condition
+    failed. The caller commits."""
+    code = new_resume_code()
+    moved = session.exec(sql_update(Respondent).where(Respondent.id == respondent.id, only_if)
+                         .values(resume_hash=_code_hash(code),
+                                 claimed_at=func.coalesce(Respondent.claimed_at, utcnow()),
+                                 **also))
+    return code if moved.rowcount == 1 else None
+
+
+def sealed_items(respondent: Respondent, answers: Mapping[str, Answer]) -> set[str]:
+    """The items whose answers were saved before the coordinator last let the member start
+    again in a new browser: kept and counted, never shown again in any browser, since the
+    one that started again may be anyone holding the link."""
+    released = respondent.claim_released_at
+    if released is None:
+        return set()
+    return {item_id for item_id, answer in answers.items() if answer.updated_at <= released}
 
 
 def is_open(round_: AssessmentRound, now: datetime | None = None) -> bool:
@@ -209,12 +231,16 @@ def is_open(round_: AssessmentRound, now: datetime | None = None) -> bool:
     return round_.status == RoundStatus.open and round_.opens_at <= now < round_.closes_at
 
 
-def require_editable(invitation: Invitation) -> None:
+def require_round_open(invitation: Invitation) -> None:
     if not is_open(invitation.round):
         closes = uk_time(invitation.round.closing_date).strftime("%-d %B %Y")
         raise ResponseError(409, "This assessment round is closed",
                             f"The round closed on {closes}, so answers can no longer be "
                             "changed. Answers you saved before it closed are kept.")
+
+
+def require_editable(invitation: Invitation) -> None:
+    require_round_open(invitation)
     if invitation.respondent.submitted_at is not None:
         raise ResponseError(409, "You have already submitted your answers",
                             "Your response is locked. If you need to change it, ask your "
@@ -282,6 +308,8 @@ def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers
     # The statements go to the session's connection as plain SQL: through the ORM (which
     # has no objects to keep in step here) each one cost several times as much.
     connection = session.connection()
+    if respondent.claim_released_at is not None:
+        parsed = _replacing_sealed(session, respondent, parsed)
     saved = 0
     for item_id in sorted(set(parsed.values) | set(parsed.comments)):
         row = {"b_respondent_id": respondent.id, "b_item_id": item_id, "b_updated_at": now}
@@ -297,6 +325,26 @@ def save_answers(session: Session, respondent: Respondent, parsed: ParsedAnswers
         session.add(respondent)
     session.commit()
     return Saved(saved, now)
+
+
+def _replacing_sealed(session: Session, respondent: Respondent,
+                      parsed: ParsedAnswers) -> ParsedAnswers:
+    """What to save of `parsed` where some of its items have sealed answers (sealed_items):
+    an item left untouched (nothing chosen, its comment box empty, as a page's form sends
+    every box) keeps its sealed answer; any other change replaces the sealed answer and its
+    comment whole, so that no part of them ever shows again."""
+    touched = set(parsed.values) | set(parsed.comments)
+    rows = session.exec(select(Answer).where(Answer.respondent_id == respondent.id,
+                                             col(Answer.item_id).in_(touched))).all()
+    sealed = sealed_items(respondent, {a.item_id: a for a in rows})
+    untouched = {i for i in sealed if i not in parsed.values and not parsed.comments.get(i)}
+    for row in rows:
+        if row.item_id in sealed - untouched:
+            session.delete(row)
+    session.flush()
+    return ParsedAnswers(parsed.values,
+                         {k: v for k, v in parsed.comments.items() if k not in untouched},
+                         parsed.errors)
 
 
 @cache

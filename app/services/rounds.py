@@ -4,6 +4,7 @@ file), their links, response rates and reminders."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import case, func
 from sqlalchemy import update as sql_update
@@ -12,6 +13,7 @@ from sqlmodel import Session, col, select
 from app.clock import UK, end_of_uk_day, uk_time
 from app.models import (
     Agency,
+    Answer,
     AssessmentRound,
     Level,
     Partnership,
@@ -32,7 +34,15 @@ from app.services.inputs import (
     parse_date,
     parse_whole_number,
 )
-from app.services.responses import ResponseError, hash_token, invite, is_open, new_token
+from app.services.responses import (
+    Progress,
+    ResponseError,
+    hash_token,
+    invite,
+    is_open,
+    new_token,
+    progress,
+)
 
 MAX_THRESHOLD = 50
 
@@ -320,27 +330,52 @@ def revoke(session: Session, *, round_: AssessmentRound, partnership: Partnershi
     if respondent.revoked_at is not None:
         return
     respondent.revoked_at = utcnow()
+    _keep(session, respondent, action="invite_revoked", user=revoked_by, round_=round_,
+          partnership=partnership)
+
+
+def _keep(session: Session, respondent: Respondent, *, action: str, user: User,
+          round_: AssessmentRound, partnership: Partnership) -> None:
+    """Save a change to one invitation with its audit event, in one commit."""
     session.add(respondent)
-    audit.record(session, action="invite_revoked", user=revoked_by, round_=round_,
-                 partnership=partnership,
+    audit.record(session, action=action, user=user, round_=round_, partnership=partnership,
                  detail={"email": respondent.email, "respondent": respondent.id})
     session.commit()
+
+
+def _require_invited(respondent: Respondent) -> None:
+    if respondent.revoked_at is not None:
+        raise RoundLocked("This invitation has been withdrawn. Reissue the link first.",
+                          heading="This invitation has been withdrawn")
 
 
 def reopen(session: Session, *, round_: AssessmentRound, partnership: Partnership,
            respondent: Respondent, reopened_by: User) -> None:
     require_open(round_)
-    if respondent.revoked_at is not None:
-        raise RoundLocked("This invitation has been withdrawn. Reissue the link first.",
-                          heading="This invitation has been withdrawn")
+    _require_invited(respondent)
     if respondent.submitted_at is None:
         return
     respondent.submitted_at = None
-    session.add(respondent)
-    audit.record(session, action="response_reopened", user=reopened_by, round_=round_,
-                 partnership=partnership,
-                 detail={"email": respondent.email, "respondent": respondent.id})
-    session.commit()
+    _keep(session, respondent, action="response_reopened", user=reopened_by, round_=round_,
+          partnership=partnership)
+
+
+def release_claim(session: Session, *, round_: AssessmentRound, partnership: Partnership,
+                  respondent: Respondent, released_by: User) -> None:
+    """Let the member start again in a new browser, for one who has lost the browser they
+    started in and its resume code: the link's claim is cleared, so the next browser to
+    choose Start with it carries on. The answers saved so far are kept and counted, but
+    sealed (responses.sealed_items): whoever holds the link, the coordinator included, may
+    be the next to start, so no browser shows them again. A link to carry on emailed before
+    stops working."""
+    require_open(round_)
+    _require_invited(respondent)
+    if respondent.claimed_at is None:
+        return
+    respondent.claimed_at = respondent.resume_hash = respondent.carry_on_hash = None
+    respondent.claim_released_at = utcnow()
+    _keep(session, respondent, action="claim_released", user=released_by, round_=round_,
+          partnership=partnership)
 
 
 def links_of_round(session: Session, round_: AssessmentRound,
@@ -427,12 +462,23 @@ def invitations_by_agency(session: Session, round_: AssessmentRound) -> list:
     if None in counts:
         rows.append(Invited("Agency not given yet", **counts[None]))
     return rows
+class InviteState(StrEnum):
+    """Where an invitation stands, as the coordinator's pages say it."""
+
+    not_started = "Not started"
+    opened = "Opened"  # started with Start in a browser that now holds the link; no answer yet
+    in_progress = "In progress"
+    submitted = "Submitted"
+    withdrawn = "Withdrawn"
 
 
 @dataclass
 class InviteRow:
     respondent: Respondent
     agency: str
+    # Questions answered of those the member is asked (their own pages' count); None where
+    # not read.
+    progress: Progress | None = None
 
     @property
     def invitation_email(self) -> str:
@@ -444,13 +490,21 @@ class InviteRow:
         return _mail_status(self.respondent.reminder_sent_at, self.respondent.reminder_error)
 
     @property
-    def status(self) -> str:
+    def state(self) -> InviteState:
         r = self.respondent
         if r.revoked_at is not None:
-            return "Withdrawn"
+            return InviteState.withdrawn
         if r.submitted_at is not None:
-            return "Submitted"
-        return "Started" if r.started_at is not None else "Not started"
+            return InviteState.submitted
+        if r.started_at is not None:  # the first answer or comment saved
+            return InviteState.in_progress
+        return InviteState.opened if r.claimed_at is not None else InviteState.not_started
+
+    @property
+    def status(self) -> str:
+        if self.state is InviteState.in_progress and self.progress is not None:
+            return f"In progress ({self.progress.answered} of {self.progress.total})"
+        return self.state.value
 
 
 def _mail_status(sent_at: datetime | None, error: str | None) -> str:
@@ -461,16 +515,39 @@ def _mail_status(sent_at: datetime | None, error: str | None) -> str:
     return ""
 
 
-def invites_of(session: Session, round_: AssessmentRound,
-               agencies: list[Agency]) -> list[InviteRow]:
+def invites_of(session: Session, round_: AssessmentRound, agencies: list[Agency], *,
+               catalogue=None) -> list[InviteRow]:
+    """Everyone invited to the round; given the catalogue, with how far each has answered."""
     names = {a.id: a.name for a in agencies}
-    respondents = session.exec(select(Respondent).where(Respondent.round_id == round_.id)
-                               .order_by(Respondent.name, Respondent.id))
-    return [InviteRow(r, names.get(r.agency_id, "")) for r in respondents]
+    respondents = list(session.exec(select(Respondent).where(Respondent.round_id == round_.id)
+                                    .order_by(Respondent.name, Respondent.id)))
+    counts = _progress_of(session, round_, respondents, catalogue) if catalogue else {}
+    return [InviteRow(r, names.get(r.agency_id, ""), counts.get(r.id)) for r in respondents]
+
+
+def _progress_of(session: Session, round_: AssessmentRound, respondents: list[Respondent],
+                 catalogue) -> dict[int, Progress]:
+    """Each respondent's count of questions answered of those asked, as their own pages
+    count them: a number, never an answer. (Those asked must not depend on the answers, or
+    the total would tell the coordinator what someone answered.)"""
+    questionnaire = questionnaires.round_questionnaire(session, round_=round_,
+                                                       catalogue=catalogue)
+    part = questionnaires.find_part(session, round_=round_, catalogue=catalogue)
+    answered: dict[int, set[str]] = {}
+    for respondent_id, item_id in session.exec(
+            select(Answer.respondent_id, Answer.item_id)
+            .join(Respondent, Respondent.id == Answer.respondent_id)
+            .where(Respondent.round_id == round_.id, col(Answer.value).is_not(None))):
+        answered.setdefault(respondent_id, set()).add(item_id)
+    asked = {agency_id: questionnaires.as_asked(questionnaire, round_=round_, part=part,
+                                                own_agency_id=agency_id)
+             for agency_id in {r.agency_id for r in respondents}}
+    return {r.id: progress(answered.get(r.id, set()), asked[r.agency_id]) for r in respondents}
 
 
 def not_finished(rows: list[InviteRow]) -> list[InviteRow]:
-    return [r for r in rows if r.status in ("Not started", "Started")]
+    return [r for r in rows if r.state in (InviteState.not_started, InviteState.opened,
+                                           InviteState.in_progress)]
 
 
 

@@ -13,12 +13,17 @@ document.addEventListener("htmx:configRequest", function (event) {
   }
 });
 
-// Copy buttons for invite and password links: hidden without JavaScript, where the link
-// stays selectable text.
+// Copy and print buttons: hidden without JavaScript, where the link stays selectable text
+// and the page says to use the browser's own Print.
 document.addEventListener("DOMContentLoaded", function () {
-  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+  document.querySelectorAll("[data-copy-target], [data-print]").forEach(function (button) {
     button.hidden = false;
   });
+});
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) {
+    window.print();
+  }
 });
 document.addEventListener("click", function (event) {
   var button = event.target.closest("[data-copy-target]");
@@ -56,6 +61,94 @@ document.addEventListener("input", function (event) {
     status.textContent = message;
   }
 });
+
+// --- An answer is never silently unsaved -------------------------------------------------
+// Each question (a .maps-question form group) posts its answer when chosen. When the network
+// or the server fails (no answer, or a 5xx, which htmx is told not to swap in: _layout.html),
+// the status says so in plain words and the save is tried again, waiting 2, 4, 8, 16, then
+// 30 seconds, and at once when the browser is back online; the retry posts what the question
+// holds then. While any answer is unsaved or on its way, or a comment is typed but not yet
+// sent, leaving the page asks first (the page's own form saves everything, so it does not).
+(function () {
+  var NOT_SAVED = "Not saved – check your connection. MAPS will keep trying while this page is open.";
+  var pending = new Map(); // question -> {tries, timer}: not yet confirmed by the server
+  var typed = new Set(); // questions whose comment box changed since it was last sent
+  var leavingByForm = false;
+
+  function isQuestion(element) {
+    return element && element.matches && element.matches(".maps-question[hx-post]");
+  }
+
+  function say(message) {
+    var status = document.getElementById("autosave-status");
+    if (status) {
+      status.textContent = message;
+    }
+  }
+
+  function retry(question) {
+    var state = pending.get(question);
+    if (state) {
+      window.clearTimeout(state.timer);
+      htmx.trigger(question, "change");
+    }
+  }
+
+  document.addEventListener("input", function (event) {
+    var question = event.target.closest(".maps-question");
+    if (question && event.target.matches("textarea")) {
+      typed.add(question);
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var question = event.detail.elt;
+    if (isQuestion(question)) {
+      typed.delete(question);
+      if (!pending.has(question)) {
+        pending.set(question, { tries: 0, timer: null });
+      }
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var question = event.detail.elt;
+    var xhr = event.detail.xhr;
+    var failed = !xhr || xhr.status === 0 || xhr.status >= 500;
+    if (!isQuestion(question)) {
+      if (failed) {
+        document.dispatchEvent(new CustomEvent("maps:announce", { detail: {
+          value: "MAPS could not finish that – check your connection and try again." } }));
+      }
+      return;
+    }
+    var state = pending.get(question);
+    if (!failed) { // stored, or refused with the reason swapped into the status (4xx)
+      if (state) {
+        window.clearTimeout(state.timer);
+      }
+      pending.delete(question);
+      return;
+    }
+    say(NOT_SAVED);
+    state = state || { tries: 0, timer: null };
+    pending.set(question, state);
+    state.tries += 1;
+    state.timer = window.setTimeout(function () { retry(question); },
+                                    Math.min(30, Math.pow(2, state.tries)) * 1000);
+  });
+
+  window.addEventListener("online", function () {
+    pending.forEach(function (state, question) { retry(question); });
+  });
+  document.addEventListener("submit", function () { leavingByForm = true; });
+  window.addEventListener("beforeunload", function (event) {
+    if (!leavingByForm && (pending.size || typed.size)) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+})();
 
 // --- What follows every htmx swap: one contract for the whole app (docs/frontend.md) ------
 // 1. Announcements go to #maps-announcer, a live region that exists before any swap (a

@@ -2,28 +2,32 @@
 
 The first browser to start with a link claims it (app/services/responses.py): it keeps the
 response's resume code in a cookie, and only a browser presenting that code sees or changes
-the response. Anyone else holding the link is sent to the page that asks for the code."""
+the response, or the member's copy of their answers. Anyone else holding the link is sent to
+the resume page, which says what state the member is in, or offers the ways to carry on
+(app/web/carry_on.py has the emailed link)."""
 
+import csv
+import io
 from datetime import UTC, datetime
-from typing import Annotated, NamedTuple
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
 from app.clock import UK, uk_time
 from app.db import get_session
 from app.models import Agency, Level, Respondent, Sector
-from app.questionnaires import paging
+from app.questionnaires import journey, paging
 from app.questionnaires.paging import Page
-from app.questionnaires.schema import Item, Section
 from app.questionnaires.timing import estimated_minutes
-from app.services import alerts, responses
+from app.services import alerts, carry_on, confirmation, responses
 from app.services import rounds as rounds_service
+from app.services.comparison import safe_cell
 from app.services.responses import Invitation, ResponseError
 from app.web.access import current_user
 from app.web.forms import AboutForm, AnswersForm, ResumeForm
-from app.web.render import is_htmx, render
+from app.web.render import flash, is_htmx, render
 
 router = APIRouter(prefix="/r/{token}")
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -90,7 +94,7 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _page(request: Request, template: str, inv: Invitation, context: dict, *,
+def respondent_page(request: Request, template: str, inv: Invitation, context: dict, *,
           status_code: int = 200):
     """A page of the journey: it shows the respondent's answers and resume code, so nothing
     may keep a copy of it."""
@@ -123,6 +127,9 @@ def autosave(token: str, request: Request, session: SessionDep, form: AnswersFor
     parsed = responses.parse_answer_form(form, inv.questionnaire)
     progress = responses.progress_once_saved(session, inv, parsed)
     saved = responses.save_answers(session, inv.respondent, parsed)
+    if inv.respondent.claim_released_at is not None:  # a sealed answer may have been replaced
+        progress = responses.progress(
+            responses.answered(responses.answers_of(session, inv.respondent)), inv.questionnaire)
     status_code = 400 if parsed.errors else 200
     if not is_htmx(request):
         return render(request, "error.html", {
@@ -170,16 +177,18 @@ def welcome(token: str, request: Request, inv: InvitationDep, session: SessionDe
     if inv.respondent.claimed_at is not None:
         return _redirect(f"/r/{token}/resume")
     responses.require_editable(inv)
-    return _page(request, "respond/welcome.html", inv, {
+    return respondent_page(request, "respond/welcome.html", inv, {
         "token": token, "asker": responses.who_is_asking(session, round_=inv.round),
         "minutes": estimated_minutes(inv.questionnaire),
         "questions": len(inv.questionnaire.items), "parts": len(inv.questionnaire.sections),
         "closes": uk_time(inv.round.closing_date),
         "invitations": rounds_service.invitations_by_agency(session, inv.round),
+        "carry_on_to": inv.respondent.email if carry_on.offered(
+            request.app.state.settings, inv.respondent) else None,
     })
 
 
-def _keep_code(response, request: Request, inv: Invitation, code: str):
+def keep_code(response, request: Request, inv: Invitation, code: str):
     seconds = (inv.round.closes_at - datetime.now(UTC)).total_seconds()
     response.set_cookie(cookie_name(inv.respondent), code, path="/r/", httponly=True,
                         samesite="lax", secure=request.app.state.settings.https,
@@ -195,11 +204,11 @@ def claim(token: str, request: Request, inv: InvitationDep, session: SessionDep)
     if inv.respondent.claimed_at is not None:
         return _redirect(f"/r/{token}/resume")
     code = responses.claim(session, inv.respondent)
-    _flag(request, session, inv)
-    return _keep_code(_redirect(f"/r/{token}?started=1"), request, inv, code)
+    flag(request, session, inv)
+    return keep_code(_redirect(f"/r/{token}?started=1"), request, inv, code)
 
 
-def _flag(request: Request, session: Session, inv: Invitation) -> None:
+def flag(request: Request, session: Session, inv: Invitation) -> None:
     """Flag a claim from a browser that started another invitation of the round, or is signed
     in to MAPS (docs/privacy.md): on the round page, in the audit log, to the admins."""
     user = current_user(request, session)
@@ -214,9 +223,21 @@ def _flag(request: Request, session: Session, inv: Invitation) -> None:
                              base_url=str(request.base_url).rstrip("/"))
 
 
-def _resume_page(request, inv, token, *, error=None, code="", status_code=200):
-    return _page(request, "respond/resume.html", inv,
-                 {"token": token, "error": error, "code": code}, status_code=status_code)
+def resume_page(request, inv, token, *, error=None, code="", email_problem=None,
+                status_code=200):
+    """A claimed link in another browser: after submitting or closing, what happened (no
+    code needed to be told); while answering, the ways to carry on here (`error`: the typed
+    code's; `email_problem`: why no link to carry on was emailed)."""
+    respondent = inv.respondent
+    return respondent_page(request, "respond/resume.html", inv, {
+        "token": token, "error": error, "code": code, "email_problem": email_problem,
+        "is_open": responses.is_open(inv.round),
+        "submitted": uk_time(respondent.submitted_at) if respondent.submitted_at else None,
+        "closed": uk_time(inv.round.closing_date),
+        "carry_on_to": respondent.email if carry_on.offered(request.app.state.settings,
+                                                             respondent) else None,
+        "link_minutes": carry_on.LINK_MINUTES,
+    }, status_code=status_code)
 
 
 @router.get("/resume")
@@ -225,7 +246,7 @@ def resume(token: str, request: Request, inv: InvitationDep):
         return _redirect(f"/r/{token}")
     if inv.respondent.claimed_at is None:
         return _redirect(f"/r/{token}/welcome")
-    return _resume_page(request, inv, token)
+    return resume_page(request, inv, token)
 
 
 @router.post("/resume")
@@ -238,15 +259,15 @@ def resume_with_code(token: str, request: Request, inv: InvitationDep,
         error = ("Enter your resume code" if not code else
                  "That is not the resume code of this response. Check it against the code "
                  "you were shown, like 7KQ2-9XMP-4RTW-F2HN")
-        return _resume_page(request, inv, token, error=error, code=code, status_code=400)
+        return resume_page(request, inv, token, error=error, code=code, status_code=400)
     formatted = responses.format_code(code)
-    return _keep_code(_redirect(f"/r/{token}"), request, inv, formatted)
+    return keep_code(_redirect(f"/r/{token}"), request, inv, formatted)
 
 
 # --- Answering ------------------------------------------------------------------------------
 
 def _about_page(request, session, inv, token, errors=None, status_code=200, started=False):
-    return _page(request, "respond/about.html", inv, {
+    return respondent_page(request, "respond/about.html", inv, {
         "token": token, "agencies": _agencies(session, inv), "errors": errors or {},
         "sectors": Sector, "levels": Level, "started": started,
     }, status_code=status_code)
@@ -288,11 +309,14 @@ def _section_page(request, session, inv, token, found: tuple[tuple[Page, ...], i
     pages, index = found
     page = pages[index]
     answers = responses.answers_of(session, inv.respondent)
-    sections = inv.questionnaire.sections
-    return _page(request, "respond/section.html", inv, {
-        "token": token, "page": page, "section": page.section, "answers": answers,
+    sealed = responses.sealed_items(inv.respondent, answers)
+    parts = journey.parts(pages, ())
+    return respondent_page(request, "respond/section.html", inv, {
+        "token": token, "page": page, "section": page.section,
+        "answers": {i: a for i, a in answers.items() if i not in sealed}, "sealed": sealed,
         "posted": posted or {}, "errors": errors or {},
-        "number": sections.index(page.section) + 1, "count": len(sections),
+        "number": next(p.number for p in parts if p.section is page.section),
+        "count": len(parts), "numbers": journey.question_numbers(pages),
         "previous": pages[index - 1] if index else None,
         "progress": responses.progress(responses.answered(answers), inv.questionnaire),
         "last_saved": last_saved(responses.last_saved(answers)),
@@ -340,50 +364,43 @@ def save_section(token: str, section_id: str, request: Request, inv: OwnInvitati
     if parsed.errors:
         return _section_page(request, session, inv, token, found, posted=dict(form),
                              errors=parsed.errors, status_code=400)
-    if form.get("_action") == "back" and index:
-        return _redirect(f"/r/{token}/{pages[index - 1].path}")
+    if form.get("_action") == "back":
+        return _redirect(f"/r/{token}/{pages[index - 1].path if index else 'about'}")
     if index + 1 < len(pages):
         return _redirect(f"/r/{token}/{pages[index + 1].path}")
     return _redirect(f"/r/{token}/review")
 
 
-class AnswerRow(NamedTuple):
-    """A question as "Check your answers" lists it."""
-
-    number: int  # within its part
-    item: Item
-    answer: str | None  # the chosen answer's label; None: not answered
-    comment: str | None
-    href: str  # its question, on its page
-
-
-def _answer_rows(inv: Invitation, token: str, answers: dict) -> list[tuple[Section, list]]:
-    """Every question, by part."""
-    rows: dict[str, tuple[Section, list[AnswerRow]]] = {}
-    for page in paging.pages(inv.questionnaire):
-        section_rows = rows.setdefault(page.section.id, (page.section, []))[1]
-        for number, item in enumerate(page.items, start=page.first_number):
-            answer = answers.get(item.id)
-            option = item.scale.option(answer.value) if answer and answer.value else None
-            section_rows.append(AnswerRow(number, item, option.label if option else None,
-                                          answer.comment if answer else None,
-                                          f"/r/{token}/{page.path}#q-{item.id}"))
-    return list(rows.values())
+def saved_answers(session: Session, inv: Invitation):
+    """The rows of every question asked, by part, as the member's own pages show them."""
+    answers = responses.answers_of(session, inv.respondent)
+    saved = {i: journey.Saved(a.value, a.comment) for i, a in answers.items()}
+    sealed = responses.sealed_items(inv.respondent, answers)
+    return journey.answer_rows(paging.pages(inv.questionnaire), saved, sealed), answers
 
 
 @router.get("/review")
 def review(token: str, request: Request, inv: OwnInvitationDep, session: SessionDep):
     responses.require_editable(inv)
-    answers = responses.answers_of(session, inv.respondent)
-    sections = _answer_rows(inv, token, answers)
-    by_part = [(section, [row for row in rows if row.answer is None])
-               for section, rows in sections]
-    return _page(request, "respond/review.html", inv, {
-        "token": token, "sections": sections,
-        "gaps": [(section, row) for section, rows in by_part for row in rows],
-        "gap_parts": [(section, len(rows), rows[0].href) for section, rows in by_part if rows],
-        "last_page": paging.pages(inv.questionnaire)[-1],
+    parts, answers = saved_answers(session, inv)
+    gaps = [(part, row) for part, rows in parts for row in rows if row.unanswered]
+    return respondent_page(request, "respond/review.html", inv, {
+        "token": token, "parts": parts, "gaps": gaps,
+        "sealed": sum(row.sealed for _, rows in parts for row in rows),
+        "last_page": parts[-1][1][-1].page,
         "progress": responses.progress(responses.answered(answers), inv.questionnaire),
+    })
+
+
+@router.get("/parts")
+def task_list(token: str, request: Request, inv: OwnInvitationDep, session: SessionDep):
+    """Every part of the questionnaire in the GOV.UK task-list pattern, with its state."""
+    responses.require_editable(inv)
+    answered = responses.answered(responses.answers_of(session, inv.respondent))
+    return respondent_page(request, "respond/parts.html", inv, {
+        "token": token, "parts": journey.parts(paging.pages(inv.questionnaire), answered),
+        "about_done": inv.respondent.agency_id is not None and inv.respondent.level is not None,
+        "progress": responses.progress(answered, inv.questionnaire),
     })
 
 
@@ -394,6 +411,13 @@ def submit(token: str, request: Request, inv: OwnInvitationDep, session: Session
         return _redirect(f"/r/{token}/done")
     responses.require_editable(inv)
     responses.submit(session, inv.respondent)
+    emailed = confirmation.confirm_submission(session, request.app.state.settings,
+                                              invitation=inv)
+    if emailed is not None:
+        flash(request, f"We have emailed a confirmation to {inv.respondent.email}. It holds "
+                       "none of your answers." if emailed else
+                       f"MAPS could not email a confirmation to {inv.respondent.email}, but "
+                       "your answers are submitted.")
     return _redirect(f"/r/{token}/done")
 
 
@@ -401,4 +425,38 @@ def submit(token: str, request: Request, inv: OwnInvitationDep, session: Session
 def done(token: str, request: Request, inv: OwnInvitationDep):
     if inv.respondent.submitted_at is None:
         return _redirect(f"/r/{token}")
-    return _page(request, "respond/done.html", inv, {"token": token})
+    return respondent_page(request, "respond/done.html", inv, {"token": token})
+
+
+# --- The member's own copy ------------------------------------------------------------------
+
+@router.get("/answers")
+def my_answers(token: str, request: Request, inv: OwnInvitationDep, session: SessionDep):
+    """Every answer and comment of this response, to print (or save as a PDF), for the
+    browser holding the claim while the round is open (once it closes, the link opens
+    nothing)."""
+    responses.require_round_open(inv)
+    parts, _ = saved_answers(session, inv)
+    return respondent_page(request, "respond/answers.html", inv, {
+        "token": token, "parts": parts,
+        "asker": responses.who_is_asking(session, round_=inv.round),
+        "sealed": sum(row.sealed for _, rows in parts for row in rows),
+    })
+
+
+@router.get("/answers.csv")
+def my_answers_file(token: str, request: Request, inv: OwnInvitationDep, session: SessionDep):
+    """The same as a CSV file: part, number, question, answer, comment."""
+    responses.require_round_open(inv)
+    parts, _ = saved_answers(session, inv)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Part", "Question number", "Question", "Your answer", "Your comment"])
+    writer.writerows([safe_cell(part.section.title), row.number, safe_cell(row.item.text),
+                      safe_cell(row.shown), safe_cell(row.comment or "")]
+                     for part, rows in parts for row in rows)
+    response = Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition":
+                                 'attachment; filename="my-answers.csv"'})
+    response.headers["Cache-Control"] = "no-store"
+    return response

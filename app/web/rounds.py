@@ -112,7 +112,8 @@ def _round_page(request, session, user, round_: AssessmentRound, partnership: Pa
         "is_open": is_open(round_), "rates": rates, "total": total,
         "threshold": service.threshold_of(round_,
                                           request.app.state.settings.min_anonymity_threshold),
-        "invites": service.invites_of(session, round_, agencies),
+        "invites": service.invites_of(session, round_, agencies,
+                                      catalogue=request.app.state.catalogue),
         "can_run": allowed(user, Do.run), "levels": list(Level), "sectors": Sector,
         "errors": errors or {}, "form": form or {},
         "mail": mail.configured(request.app.state.settings),
@@ -248,22 +249,36 @@ def _who(respondent) -> str:
     return respondent.name or respondent.email or "this board member"
 
 
-@router.post("/rounds/{round_id}/invites/{respondent_id}/reissue")
-def reissue(round_id: int, respondent_id: int, request: Request, user: CurrentUser,
-            session: SessionDep, confirm: Confirm = ""):
+def _one_invitation(session, user, round_id: int, respondent_id: int):
+    """The round, partnership and respondent an action on one invitation changes (the
+    coordinator's own, while the round is open)."""
     round_, partnership = require_round(session, user, round_id, do=Do.run)
     respondent = require_respondent(session, round_, respondent_id)
     service.require_open(round_)
+    return round_, partnership, respondent
+
+
+def _ask(request, round_, respondent, action: str, **confirmation):
+    """The page that asks before `action` on the invitation (docs/frontend.md)."""
+    return confirm_page(request, Confirmation(
+        caption=round_.title, action=f"/rounds/{round_.id}/invites/{respondent.id}/{action}",
+        cancel=f"/rounds/{round_.id}#invites", **confirmation))
+
+
+@router.post("/rounds/{round_id}/invites/{respondent_id}/reissue")
+def reissue(round_id: int, respondent_id: int, request: Request, user: CurrentUser,
+            session: SessionDep, confirm: Confirm = ""):
+    round_, partnership, respondent = _one_invitation(session, user, round_id, respondent_id)
     if not confirmed(confirm):
         emailed = mail.configured(request.app.state.settings) and respondent.email
-        return confirm_page(request, Confirmation(
-            heading=f"Reissue the link for {_who(respondent)}?", caption=round_.title,
-            body=["MAPS makes a new link for the same response: answers already saved are kept."
-                  + (" The new link is emailed to them." if emailed else
-                     " You will see the new link once, to send to them.")],
-            warning="Their old link stops working at once.",
-            action=f"/rounds/{round_.id}/invites/{respondent.id}/reissue",
-            button="Reissue the link", cancel=f"/rounds/{round_.id}#invites"))
+        return _ask(request, round_, respondent, "reissue",
+                    heading=f"Reissue the link for {_who(respondent)}?",
+                    body=["MAPS makes a new link for the same response: answers already "
+                          "saved are kept." + (" The new link is emailed to them." if emailed
+                                               else " You will see the new link once, to "
+                                                    "send to them.")],
+                    warning="Their old link stops working at once.",
+                    button="Reissue the link")
     token = service.reissue(session, round_=round_, partnership=partnership,
                             respondent=respondent, reissued_by=user)
     agencies = partnership_service.agencies_of(session, partnership)
@@ -274,17 +289,14 @@ def reissue(round_id: int, respondent_id: int, request: Request, user: CurrentUs
 @router.post("/rounds/{round_id}/invites/{respondent_id}/revoke")
 def revoke(round_id: int, respondent_id: int, request: Request, user: CurrentUser,
            session: SessionDep, confirm: Confirm = ""):
-    round_, partnership = require_round(session, user, round_id, do=Do.run)
-    respondent = require_respondent(session, round_, respondent_id)
-    service.require_open(round_)
+    round_, partnership, respondent = _one_invitation(session, user, round_id, respondent_id)
     if not confirmed(confirm):
-        return confirm_page(request, Confirmation(
-            heading=f"Withdraw the invitation of {_who(respondent)}?", caption=round_.title,
-            body=["Their link stops working at once, and they are no longer counted as invited. "
-                  "Answers already saved are kept, and are not counted unless you restore the "
-                  "invitation with a new link."],
-            action=f"/rounds/{round_.id}/invites/{respondent.id}/revoke",
-            button="Withdraw the invitation", cancel=f"/rounds/{round_.id}#invites"))
+        return _ask(request, round_, respondent, "revoke",
+                    heading=f"Withdraw the invitation of {_who(respondent)}?",
+                    body=["Their link stops working at once, and they are no longer counted "
+                          "as invited. Answers already saved are kept, and are not counted "
+                          "unless you restore the invitation with a new link."],
+                    button="Withdraw the invitation")
     service.revoke(session, round_=round_, partnership=partnership, respondent=respondent,
                    revoked_by=user)
     flash(request, f"The invitation for {_who(respondent)} has been "
@@ -295,20 +307,43 @@ def revoke(round_id: int, respondent_id: int, request: Request, user: CurrentUse
 @router.post("/rounds/{round_id}/invites/{respondent_id}/reopen")
 def reopen(round_id: int, respondent_id: int, request: Request, user: CurrentUser,
            session: SessionDep, confirm: Confirm = ""):
-    round_, partnership = require_round(session, user, round_id, do=Do.run)
-    respondent = require_respondent(session, round_, respondent_id)
-    service.require_open(round_)
+    round_, partnership, respondent = _one_invitation(session, user, round_id, respondent_id)
     if not confirmed(confirm):
-        return confirm_page(request, Confirmation(
-            heading=f"Reopen the response of {_who(respondent)}?", caption=round_.title,
-            body=["Their submitted answers are kept, but no longer count as submitted: they can "
-                  "change them and must submit again from their link before the round closes."],
-            action=f"/rounds/{round_.id}/invites/{respondent.id}/reopen",
-            button="Reopen the response", cancel=f"/rounds/{round_.id}#invites"))
+        return _ask(request, round_, respondent, "reopen",
+                    heading=f"Reopen the response of {_who(respondent)}?",
+                    body=["Their submitted answers are kept, but no longer count as submitted: "
+                          "they can change them and must submit again from their link before "
+                          "the round closes."],
+                    button="Reopen the response")
     service.reopen(session, round_=round_, partnership=partnership, respondent=respondent,
                    reopened_by=user)
     flash(request, f"The response of {_who(respondent)} has been reopened: "
                    "they can change their answers and submit again from their link.")
+    return _redirect(f"/rounds/{round_.id}#invites")
+
+
+@router.post("/rounds/{round_id}/invites/{respondent_id}/release")
+def release(round_id: int, respondent_id: int, request: Request, user: CurrentUser,
+            session: SessionDep, confirm: Confirm = ""):
+    """Let a board member who lost their browser and code start again in a new browser."""
+    round_, partnership, respondent = _one_invitation(session, user, round_id, respondent_id)
+    if not confirmed(confirm):
+        return _ask(request, round_, respondent, "release",
+                    heading=f"Let {_who(respondent)} start again in a new browser?",
+                    body=["Use this when they have lost the browser they started in and their "
+                          "resume code. Their link stops opening their answers in the old "
+                          "browser, and the next browser to choose Start with it carries on.",
+                          "The answers they have saved are kept, and count when they submit. "
+                          "For their privacy no browser shows those answers again, theirs or "
+                          "yours: they see which questions they have answered, and can answer "
+                          "any of them again to replace an earlier answer."],
+                    warning="Whoever opens their link first from now on carries on in their "
+                            "place: make sure only they have it.",
+                    button="Let them start again")
+    service.release_claim(session, round_=round_, partnership=partnership,
+                          respondent=respondent, released_by=user)
+    flash(request, f"{_who(respondent)} can start again in a new browser from their link. "
+                   "Their saved answers are kept.")
     return _redirect(f"/rounds/{round_.id}#invites")
 
 
@@ -333,7 +368,8 @@ def resend_failed(round_id: int, request: Request, user: CurrentUser, session: S
 
 def _reminders_page(request, session, round_, partnership, *, error=None, status_code=200):
     agencies = partnership_service.agencies_of(session, partnership)
-    waiting = service.not_finished(service.invites_of(session, round_, agencies))
+    waiting = service.not_finished(service.invites_of(
+        session, round_, agencies, catalogue=request.app.state.catalogue))
     return render(request, "rounds/reminders.html", {
         "round": round_, "partnership": partnership, "waiting": waiting,
         "failed": invite_mail.failed_reminders(waiting),
