@@ -475,8 +475,8 @@ def test_the_migration_gives_existing_rounds_their_definition(database_url, engi
 
 @pytest.mark.parametrize("files, expected", [
     (None, "Choose the definition's YAML file"),
-    ({"definition": ("latin.yaml", "title: Café".encode("latin-1"))},
-     "latin.yaml is not UTF-8 text"),
+    ({"definition": ("latin.yaml", "key: x\ntitle: Café".encode("latin-1"))},
+     "this line has a character that is not UTF-8 text"),
     ({"definition": ("list.yaml", b"- just\n- a list\n")}, "the file must be a mapping"),
 ])
 def test_an_upload_that_is_no_definition_says_what_is_wrong(app, session, world, files,

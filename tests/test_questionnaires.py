@@ -68,7 +68,7 @@ def test_valid_definition_loads():
      "'reverse' must be true or false, not 'yes-please'", 24),
     (("        tags: {theme: a}\n", "        tagz: {theme: a}\n"),
      "unknown field 'tagz' in an item (allowed: for_each, help, id, reverse, scale, source, "
-     "tags, text)",
+     "tags, text, weight)",
      19),
     (("id: first", "id: First-Item"), "'id' must be lowercase letters, digits and '_'", 16),
     (("version: 1", "version: one"), "'version' must be a whole number, not 'one'", 2),

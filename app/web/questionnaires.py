@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from app.models import Organisation, Role
-from app.questionnaires.loader import MAX_FILE_BYTES, InvalidQuestionnaire
+from app.questionnaires.loader import MAX_FILE_BYTES, InvalidQuestionnaire, decode
 from app.scoring.thresholds import MARKER_PARTS, SCORED_TAGS
 from app.services import questionnaires as service
 from app.services.errors import Invalid
@@ -48,16 +48,10 @@ def upload(request: Request, user: CurrentUser, session: SessionDep,
             "definition": "Choose the definition's YAML file"})
     # The threadpool's own read: the upload is already spooled to memory or disk.
     data = file.file.read(MAX_FILE_BYTES + 1)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return _list_page(request, session, user, status_code=400, filename=file.filename,
-                          errors={"definition": f"{file.filename} is not UTF-8 text. Save it "
-                                                "as UTF-8 (plain text) and upload it again"})
     organisation = session.get(Organisation, user.organisation_id) \
         if user.role == Role.org_admin else None
     try:
-        row = service.upload(session, text=text, filename=file.filename,
+        row = service.upload(session, text=decode(data, file.filename), filename=file.filename,
                              organisation=organisation, uploaded_by=user,
                              catalogue=request.app.state.catalogue)
     except InvalidQuestionnaire as exc:
