@@ -48,6 +48,11 @@ class Scale:
         return max(o.number for o in self.scored)
 
     @cached_property
+    def dont_know(self) -> Option | None:
+        """The scale's "Don't know" option, if it offers one (a missing option valued dk)."""
+        return next((o for o in self.options if o.missing and o.value == DONT_KNOW), None)
+
+    @cached_property
     def _by_value(self) -> dict[str, Option]:
         return {o.value: o for o in self.options}
 
