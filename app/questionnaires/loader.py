@@ -186,7 +186,7 @@ def _message(error: dict, loc: tuple, name: str) -> str:
         bound = {"greater_than_equal": "at least", "greater_than": "more than",
                  "less_than": "less than"}[kind]
         limit = ctx.get("ge", ctx.get("gt", ctx.get("lt")))
-        return f"{name} must be {bound} {limit}, not {_shown(given)}"
+        return f"{name} must be {bound} {spec.canonical(limit)}, not {_shown(given)}"
     if kind in EXPECTED or kind.endswith("_parsing"):
         expected = EXPECTED.get(kind) or EXPECTED.get(kind.replace("_parsing", "_type"), "valid")
         return f"{name} must be {expected}, not {_shown(given)}"
@@ -215,8 +215,8 @@ def _whereabouts(document: Document, loc: tuple) -> tuple[str | None, str]:
         return None, f"section '{section_id}': " if section_id else f"section {loc[1] + 1}: "
     if len(loc) >= 2 and loc[0] in NAMED:
         return None, f"{NAMED[loc[0]]} '{loc[1]}': "
-    if loc and loc[0] == "bands":
-        return None, "bands: "
+    if loc and loc[0] in ("bands", "links", "scoring"):
+        return None, f"{loc[0]}: "
     return None, ""
 
 
