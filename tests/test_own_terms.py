@@ -70,7 +70,7 @@ def test_a_factor_named_like_one_of_maps_gets_no_recommendation_without_a_link()
 
 def test_placements_and_disputed_facts_only_for_what_a_definition_links():
     board = random_board(3, ["Health", "Police"], 4)
-    unlinked = parse(CORE_TEXT[:CORE_TEXT.index(LINKS)] + "\n")
+    unlinked = parse(CORE_TEXT[:CORE_TEXT.index(LINKS)])
     result = score_round(unlinked, board)
     assert result.placements == [] and result.to_dict()["placements"] == []
     assert result.placement("townsley") is None
@@ -251,3 +251,22 @@ def test_the_app_serves_the_format_and_the_upload_page_links_to_it(app, session)
     assert {"/questionnaires/format",
             "/questionnaires/format#bringing-a-published-instrument"} <= links
     assert "docs/questionnaires.md" not in listing.select_one("main form").find_previous("p").text
+
+
+def test_gaps_and_spreads_are_given_on_the_scale_of_an_instrument_banded_on_its_mean():
+    from tests.test_examples import INVENTORY as inventory
+
+    # Three members of Alpha answer every statement 5, three of Beta 3, but "enough money",
+    # where Alpha answers 4 and Beta 2: a gap of 2.00 on every factor, on 1 to 5.
+    board = [RespondentAnswers(agency=agency, answers={
+        i.id: str(value - (i.id == "enough_money")) for i in inventory.items})
+        for agency, value in (("Alpha", 5), ("Beta", 3)) for _ in range(3)]
+    soup = soup_of(inventory, score_round(inventory, board))
+    gaps = soup.select_one("#agency-gaps")
+    lead = " ".join(gaps.find_next("p").text.split())
+    assert "differ by 0.6 on the scale of 1 to 5 or more" in lead
+    first = [td.get_text(" ", strip=True) for td in gaps.find_next("table").tbody.tr("td")]
+    assert first == ["Alpha: 5.00", "Beta: 3.00", "2.00"]
+    method = " ".join(soup.select_one("#method").text.split())
+    assert "a standard deviation of 1.2 on the scale of 1 to 5 or more" in method
+    assert "points" not in method

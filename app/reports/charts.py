@@ -58,7 +58,7 @@ def build_charts(result: RoundResult, questionnaire: Questionnaire) -> dict[str,
     if scored(tags.get("dimension", {})):
         charts["dimensions"] = dimension_radar(tags["dimension"], questionnaire)
     if scored(tags.get("area", {})):
-        areas = f"Scores for the {in_words(len(tags['area']))} areas of factors"
+        areas = f"Scores for the {in_words(len(tags['area']))} areas"
         charts["areas"] = score_bars("areas", "area", areas, tags["area"], questionnaire)
     if scored(tags.get("factor", {})):
         charts["factors"] = score_bars("factors", "factor", "Scores for each factor",
@@ -90,7 +90,9 @@ def axis_for(values: Sequence[TagScore], questionnaire: Questionnaire, tag: str)
                     "(higher is better)", ((0.0, "lowest"), (1.0, "highest")), ())
     basis, low, high = kinds.pop()
     span = high - low
-    step = _step(span) if basis != "score" else 10
+    # A tick at every ten points of a score, at each point of a short scale (1 to 5), else a
+    # round step.
+    step = 10 if basis == "score" else 1 if basis == "mean" and span <= 10 else _step(span)
     first = math.ceil(low / step) * step
     ticks = tuple(((v - low) / span, f"{v:g}") for v in _range(first, high, step))
     bands = questionnaire.bands_for(tag)
@@ -101,10 +103,10 @@ def axis_for(values: Sequence[TagScore], questionnaire: Questionnaire, tag: str)
 
 
 def _step(span: float) -> float:
-    """A tick step giving five to ten ticks: 1, 2 or 5 times a power of ten."""
+    """A tick step giving at most eight intervals: 1, 2 or 5 times a power of ten."""
     for power in range(-3, 6):
         for base in (1, 2, 5):
-            if span / (base * 10 ** power) <= 10:
+            if span / (base * 10 ** power) <= 8:
                 return base * 10 ** power
     return span
 
@@ -189,11 +191,14 @@ def score_bars(chart_id: str, tag: str, title: str, values: dict[str, TagScore],
     def x_of(fraction: float) -> float:
         return left + plot * fraction
 
-    parts = [_hatches(chart_id)]
+    # The axis from its lowest point, whether or not a tick falls there (a total from 35).
+    parts = [_hatches(chart_id), f'<line x1="{left}" y1="{top}" x2="{left}" '
+                                 f'y2="{height - bottom}" stroke="{INK}" stroke-width="1"/>']
     for fraction, text in axis.ticks:
         x = x_of(fraction)
-        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" '
-                     f'stroke="{INK if fraction == 0 else GRID}" stroke-width="1"/>')
+        if fraction > 0:
+            parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" '
+                         f'stroke="{GRID}" stroke-width="1"/>')
         parts.append(_text(x, height - bottom + 16, text, anchor="middle", size=11))
     parts.append(_text(left + plot / 2, height - 10, axis.caption, anchor="middle"))
     for fraction, text in axis.cuts:

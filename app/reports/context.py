@@ -161,11 +161,29 @@ class GapRow:
     high_score: float
     low: str
     low_score: float
+    # With bands on a mean: each group's mean, which the row prints instead of its score.
+    high_mean: Headline | None = None
+    low_mean: Headline | None = None
 
     @property
     def size(self) -> int:
-        """The difference of the two numbers printed beside it."""
+        """The difference of the two scores (0-100) printed beside it."""
         return int(points(self.high_score)) - int(points(self.low_score))
+
+    @property
+    def high_text(self) -> str:
+        return self.high_mean.number if self.high_mean else points(self.high_score)
+
+    @property
+    def low_text(self) -> str:
+        return self.low_mean.number if self.low_mean else points(self.low_score)
+
+    @property
+    def size_text(self) -> str:
+        """The difference of the two figures printed beside it, in their own terms."""
+        if self.high_mean and self.low_mean:
+            return f"{self.high_mean.value - self.low_mean.value:.2f}"
+        return str(self.size)
 
 
 @dataclass(frozen=True)
@@ -349,6 +367,16 @@ class ReportContext:
         """Whether the definition asks for its structural facts to be reported."""
         return self.questionnaire.links.structural_facts
 
+    def in_terms(self, amount: float) -> str:
+        """A difference on the 0-100 scale MAPS's rules are set on, in the instrument's terms
+        where its figures are means: 15 points is 0.6 on a scale of 1 to 5."""
+        if self.figure != "mean":
+            return f"{amount:g} points" + (" on MAPS’s scale of 0 to 100"
+                                           if self.figure == "total" else "")
+        scale = self.questionnaire.bands.scale
+        return f"{amount / 100 * (scale.high - scale.low):g} on the scale of {scale.low:g} to " \
+               f"{scale.high:g}"
+
     @property
     def missing_labels(self) -> tuple[str, ...]:
         """The answers the scales leave out of every figure ("Don't know", "Not
@@ -382,9 +410,12 @@ class ReportContext:
 
     @property
     def weak(self) -> tuple[ScoreRow, ...]:
-        """The three lowest of the finest scored groups: the summary's priorities when there
-        are no recommendations to give them."""
-        return _ranked(self.finest[1], highest=False)
+        """The three lowest of the finest scored groups but the strengths: the summary's
+        priorities when there are no recommendations to give them (with many figures tied,
+        a group is not called both)."""
+        strengths = {row.key for row in self.strengths}
+        return _ranked(tuple(r for r in self.finest[1] if r.key not in strengths),
+                       highest=False)
 
     @property
     def title(self) -> str:
@@ -432,8 +463,8 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
         recommendations = recommend(result, questionnaire, library)
     coverage = result.coverage
     factors = _scores(result, "factor")
-    agency_gaps = _gaps(questionnaire, result.consensus.agency_gaps)
-    level_gaps = _gaps(questionnaire, result.consensus.level_gaps)
+    agency_gaps = _gaps(questionnaire, result, result.consensus.agency_gaps)
+    level_gaps = _gaps(questionnaire, result, result.consensus.level_gaps)
     return ReportContext(
         partnership_name=partnership_name, round_title=round_title,
         questionnaire=questionnaire, result=result,
@@ -601,15 +632,34 @@ def _line(placement: Placement) -> PlacementLine:
 def _contested(questionnaire: Questionnaire, agreement: Agreement) -> ContestedRow:
     item = questionnaire.item(agreement.key)
     section = questionnaire.section(item.section_id)
+    reason = agreement.reason
+    bands = questionnaire.bands
+    if bands and bands.basis != "score" and agreement.sd is not None and \
+            reason.startswith("answers are widely spread"):
+        # The spread on the question's own scale, as the instrument's figures are given.
+        scale = item.scale
+        spread = agreement.sd / 100 * (scale.high - scale.low)
+        reason = (f"answers are widely spread (SD {spread:.1f} on the scale of {scale.low:g} "
+                  f"to {scale.high:g})")
     return ContestedRow(item_id=item.id, text=item.text, section=section.title,
-                        reason=agreement.reason, agreement=agreement.agreement)
+                        reason=reason, agreement=agreement.agreement)
 
 
-def _gaps(questionnaire: Questionnaire, gaps: Sequence[Gap]) -> tuple[GapRow, ...]:
-    """Notable gaps only (scoring already left out groups too small to show)."""
+def _gaps(questionnaire: Questionnaire, result: RoundResult,
+          gaps: Sequence[Gap]) -> tuple[GapRow, ...]:
+    """Notable gaps only (scoring already left out groups too small to show), each side's
+    figure its mean where the instrument's figures are means."""
+    def mean(kind: str, name: str, tag: str, value: str) -> Headline | None:
+        group = result.group(kind, name)
+        score = group.tags.get(tag, {}).get(value) if group else None
+        figure = score.headline if score else None
+        return figure if figure and figure.basis == "mean" else None
+
     return tuple(GapRow(between=g.between, topic=questionnaire.tag_label(g.tag, g.value),
                         high=group_label(g.between, g.high), high_score=g.high_score,
-                        low=group_label(g.between, g.low), low_score=g.low_score)
+                        low=group_label(g.between, g.low), low_score=g.low_score,
+                        high_mean=mean(g.between, g.high, g.tag, g.value),
+                        low_mean=mean(g.between, g.low, g.tag, g.value))
                  for g in gaps if g.size >= scoring.NOTABLE_GAP - 1e-9)
 
 
