@@ -270,3 +270,20 @@ def test_gaps_and_spreads_are_given_on_the_scale_of_an_instrument_banded_on_its_
     method = " ".join(soup.select_one("#method").text.split())
     assert "a standard deviation of 1.2 on the scale of 1 to 5 or more" in method
     assert "points" not in method
+
+
+def test_a_change_between_rounds_is_given_in_means_where_the_figures_are_means():
+    from app.scoring.change import compare_rounds
+    from tests.test_examples import INVENTORY as inventory
+
+    def everyone(value: str) -> list[RespondentAnswers]:
+        return [RespondentAnswers(agency="Alpha", answers={i.id: value for i in inventory.items})
+                for _ in range(4)]
+
+    change = compare_rounds(before=score_round(inventory, everyone("3")),
+                            after=score_round(inventory, everyone("4")),
+                            questionnaire=inventory, previous_title="Round 1")
+    assert change.overall.text == "Overall: up 1.00, from 3.00 to 4.00"
+    assert change.headline == "Since Round 1: overall mean up 1.00, from 3.00 to 4.00."
+    assert change.moved and all(c.text.endswith("up 1.00, from 3.00 to 4.00")
+                                for c in change.moved)
