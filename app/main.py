@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        max_age=settings.session_hours * 3600, same_site="lax",
                        https_only=settings.https)
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_request_bytes)
+    app.add_middleware(errors.TooLargePage, max_body_size=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, https=settings.https)
     errors.install(app)
     # A link held by another browser: its own page (the most specific handler wins).

@@ -135,6 +135,8 @@ ALLOWED = {
     ("GET", "/questionnaires"): ADMINS,
     ("POST", "/questionnaires"): ADMINS,
     ("GET", "/questionnaires/{upload_id}"): ADMINS,
+    ("GET", "/questionnaires/format"): EVERYONE,
+    ("GET", "/questionnaires/schema.json"): EVERYONE,
     # A site admin removes only what is published site-wide, not an organisation's own.
     ("POST", "/questionnaires/{upload_id}/remove"): {"org_admin"},
 }

@@ -109,7 +109,7 @@ def test_public_pages(browser, live_server):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     found = visit(page, live_server, [
         ("home", "/"), ("sign-in", "/sign-in"), ("accessibility statement", "/accessibility"),
-        ("page not found", "/no-such-page")])
+        ("page not found", "/no-such-page"), ("questionnaire format", "/questionnaires/format")])
     page.goto(f"{live_server}/sign-in")
     page.get_by_role("button", name="Sign in").click()
     page.locator(".govuk-error-summary").wait_for()

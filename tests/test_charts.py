@@ -17,7 +17,7 @@ from app.reports.charts import (
 )
 from app.reports.sample import sample_round
 from app.scoring import score_round
-from app.scoring.scores import TagScore
+from app.scoring.scores import TagScore, headline
 from tests.report_helpers import CORE, random_board
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -41,7 +41,8 @@ def bars(root: ET.Element) -> list[tuple[str, float]]:
 def tag_scores(tag: str, scores: dict[str, float | None]) -> dict[str, TagScore]:
     return {value: TagScore(tag=tag, value=value, label=CORE.tag_label(tag, value), score=score,
                             n=5, items=3,
-                            band=None if score is None else CORE.bands.band(score))
+                            band=None if score is None else CORE.bands.band(score),
+                            headline=headline(CORE.bands, score, [], None))
             for value, score in scores.items()}
 
 
@@ -63,15 +64,17 @@ def test_every_chart_is_titled_by_its_alt_text(demo_charts):
         assert not re.search(r"\sstyle=|<style|<script", chart.svg)
 
 
-def test_each_bar_is_as_long_as_its_score_in_the_order_of_the_scores(demo_charts):
+def test_each_bar_is_as_long_as_its_printed_score_in_the_order_of_the_scores(demo_charts):
+    # As long as the number printed beside it, so a bar labelled 70, strength, reaches the
+    # line marking strength at 70 even when its score is 69.6.
     result, charts = demo_charts
     factors = [s for s in result.partnership.tags["factor"].values() if s.score is not None]
     drawn = bars(parse(charts["factors"].svg))
     assert [tip for tip, _ in drawn] == [
         f"{s.label}: {points(s.score)} ({s.band})" for s in factors]
-    unit = drawn[0][1] / factors[0].score
+    unit = drawn[0][1] / int(points(factors[0].score))
     for (tip, width), score in zip(drawn, factors, strict=True):
-        assert width == pytest.approx(unit * score.score, abs=0.1), tip
+        assert width == pytest.approx(unit * int(points(score.score)), abs=0.1), tip
 
 
 def test_bands_are_told_apart_by_colour_and_by_hatching():

@@ -283,6 +283,87 @@ def test_each_section_total_is_banded_on_its_own_bands():
     assert result.partnership.items["s1_1"].band is None  # totals band groups, not items
 
 
+# --- The figure printed, and the band read on it ---------------------------------------------
+
+def on_the_mean(items: int = 25, *, extra: str = "") -> str:
+    """An inventory of `items` statements on 1-5, banded on the mean at 4.0 and 3.0."""
+    body = "".join(f"      - {{id: i{n}, text: Statement {n}., scale: five, tags: {{factor: f}}, "
+                   f"source: Test}}\n" for n in range(items))
+    return f"""\
+key: means
+version: 1
+title: Means
+scales:
+  five: {{options: [{{value: 1, label: One}}, {{value: 2, label: Two}}, {{value: 3, label: Three}},
+                   {{value: 4, label: Four}}, {{value: 5, label: Five}}]}}
+{extra}bands:
+  basis: mean
+  scale: five
+  levels: [{{label: strength, min: 4.0}}, {{label: borderline, min: 3.0}},
+           {{label: concern, min: 1}}]
+sections:
+  - id: s
+    title: S
+    items:
+{body}"""
+
+
+@pytest.mark.parametrize("threes, printed, band", [
+    (1, "4.00", "strength"),  # 799 / 200 = 3.995: printed 4.00, so a strength
+    (2, "3.99", "borderline"),  # 798 / 200 = 3.99
+])
+def test_a_mean_is_printed_to_two_decimals_and_banded_as_printed(threes, printed, band):
+    questionnaire = parse(on_the_mean())
+    people = [RespondentAnswers(agency="A", answers={f"i{n}": "4" for n in range(25)})
+              for _ in range(8)]
+    for n in range(threes):
+        people[n] = RespondentAnswers(agency="A", answers={**people[n].answers, "i0": "3"})
+    result = score_round(questionnaire, people)
+    factor = result.partnership.tags["factor"]["f"]
+    assert (factor.headline.text, factor.band) == (f"{printed} out of 5", band)
+    assert (result.partnership.overall_headline.number, result.partnership.overall_band) == (
+        printed, band)
+    assert result.partnership.items["i0"].headline.number == f"{4 - threes / 8:.2f}"
+
+
+def test_a_total_is_printed_to_one_decimal_and_banded_as_printed():
+    questionnaire = parse(checklist())
+    # One member prorated from 34 answers adding to 123: 126.617..., printed 126.6, below 127.
+    below = score_round(questionnaire,
+                        board(respondent_with_total(questionnaire, 123, unanswered=1)))
+    assert below.partnership.overall_headline.number == "126.6"
+    assert below.partnership.overall_band == "moving in the right direction"
+    # Nineteen members at 127 and one at 126: 2539 / 20 = 126.95, printed 127 (half up), so
+    # read as genuine collaboration, as the page says it.
+    people = [respondent_with_total(questionnaire, 127)] * 19 + [
+        respondent_with_total(questionnaire, 126)]
+    result = score_round(questionnaire, people)
+    assert result.partnership.overall_total == pytest.approx(126.95)
+    assert result.partnership.overall_headline.text == "127 of 175"
+    assert result.partnership.overall_band == "genuine collaboration"
+
+
+def test_weights_count_in_every_mean_and_total():
+    text = on_the_mean(2).replace("{id: i0, text: Statement 0., scale: five,",
+                                  "{id: i0, text: Statement 0., scale: five, weight: 2,")
+    questionnaire = parse(text)
+    # i0 (weight 2) answered 5, i1 answered 2: (2 x 5 + 2) / 3 = 4.00, where unweighted it
+    # would be 3.5.
+    people = [RespondentAnswers(agency="A", answers={"i0": "5", "i1": "2"})] * 3
+    factor = score_round(questionnaire, people).partnership.tags["factor"]["f"]
+    assert (factor.headline.number, factor.band) == ("4.00", "strength")
+    assert factor.score == pytest.approx(75.0)
+    totals = parse(text.replace("  basis: mean\n", "  basis: total\n  missing: prorate\n")
+                   .replace("min: 4.0}", "min: 12}").replace("min: 3.0}", "min: 9}")
+                   .replace("concern, min: 1}", "concern, min: 3}"))
+    # Weighted sum 2 x 5 + 2 = 12 of at most 15; answering only i0 prorates 10 by 3 / 2.
+    full = score_round(totals, people).partnership
+    assert (full.overall_headline.text, full.overall_band) == ("12 of 15", "strength")
+    part = score_round(totals, [RespondentAnswers(agency="A", answers={"i0": "5"})] * 3)
+    assert part.partnership.overall_headline.text == "15 of 15"
+    assert part.partnership.overall_headline.who == "3 of 3 respondents, 3 prorated"
+
+
 # --- Uploading in the web app ----------------------------------------------------------------
 
 def upload(client, name: str, text: str):
@@ -475,8 +556,8 @@ def test_the_migration_gives_existing_rounds_their_definition(database_url, engi
 
 @pytest.mark.parametrize("files, expected", [
     (None, "Choose the definition's YAML file"),
-    ({"definition": ("latin.yaml", "title: Café".encode("latin-1"))},
-     "latin.yaml is not UTF-8 text"),
+    ({"definition": ("latin.yaml", "key: x\ntitle: Café".encode("latin-1"))},
+     "this line has a character that is not UTF-8 text"),
     ({"definition": ("list.yaml", b"- just\n- a list\n")}, "the file must be a mapping"),
 ])
 def test_an_upload_that_is_no_definition_says_what_is_wrong(app, session, world, files,

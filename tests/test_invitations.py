@@ -89,8 +89,8 @@ def test_each_invitation_carries_everything_in_both_parts(coordinator, session, 
     closes = round_.closes_at.astimezone(UK).strftime("%A %-d %B %Y")
     minutes = estimated_minutes(CORE)
     threshold = max(round_.anonymity_threshold, app.state.settings.min_anonymity_threshold)
-    assert message["Subject"] == f"Testshire Early Help: please complete the MAPS " \
-                                 f"self-assessment by {closes}"
+    assert message["Subject"] == f"Testshire Early Help: please answer “{CORE.title}” " \
+                                 f"by {closes}"
     assert message["Reply-To"] == world["coordinator"].email
     for part in (text, BeautifulSoup(html, "html.parser").get_text(" ")):
         flat = " ".join(part.split())

@@ -116,3 +116,55 @@ def test_0011_adds_the_board_meeting_tables_and_takes_them_away(database_url, en
     assert set(inspect(engine).get_table_names()) == before
     assert {"meeting_id", "kind", "key"} in [
         set(c["column_names"]) for c in inspect(engine).get_unique_constraints("agendaitem")]
+def test_0014_gives_rounds_kept_on_the_core_instrument_its_links(database_url, engine):
+    """A round kept the core instrument's text before definitions named MAPS's content by
+    link: upgrading gives that text the block the core files now end with, so the round keeps
+    its recommendations, placements and disputed facts, and the catalogue knows the text by
+    its hash; another instrument's text is left alone. Downgrading changes nothing (the older
+    code falls back on the installed version of a text it cannot read)."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from app.questionnaires.loader import load_catalogue, parse, sha256_of
+
+    core = load_catalogue().instrument("multi-agency-working", 2)
+    before = core.text[:core.text.index("\n# MAPS's own content")]  # ends with its newline
+    other = before.replace("key: multi-agency-working", "key: our-own-check")
+    config = alembic_config(database_url)
+    command.downgrade(config, "0013_journey")
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        for text in (before, other):
+            conn.execute(sa.text("INSERT INTO definitiontext (sha256, text, created_at) "
+                                 "VALUES (:sha, :text, :t)"),
+                         {"sha": sha256_of(text), "text": text, "t": now})
+        conn.execute(sa.text("INSERT INTO organisation (name, created_at) VALUES ('O', :t)"),
+                     {"t": now})
+        conn.execute(sa.text("INSERT INTO partnership (organisation_id, name, client_group, "
+                             "description, created_at) VALUES (1, 'P', '', '', :t)"), {"t": now})
+        for key, text in (("multi-agency-working", before), ("our-own-check", other)):
+            conn.execute(sa.text(
+                "INSERT INTO assessmentround (partnership_id, title, questionnaire_key, "
+                "questionnaire_version, questionnaire_sha256, opens_at, closes_at, status, "
+                "anonymity_threshold, created_at) VALUES (1, :key, :key, 2, :sha, :t, :t, "
+                "'open', 3, :t)"), {"key": key, "sha": sha256_of(text), "t": now})
+
+    def kept() -> dict[str, str]:
+        with engine.connect() as conn:
+            return dict(conn.execute(sa.text(
+                "SELECT r.questionnaire_key, d.text FROM assessmentround r JOIN definitiontext "
+                "d ON d.sha256 = r.questionnaire_sha256")).all())
+
+    command.upgrade(config, "head")
+    after = kept()
+    assert after["multi-agency-working"] == core.text  # the file's text, by the same hash
+    assert parse(after["multi-agency-working"]).links.recommendations == "review-table-5.1"
+    assert after["our-own-check"] == other
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM definitiontext WHERE sha256 = :s"),
+                            {"s": sha256_of(before)}).scalar() == 0
+    command.downgrade(config, "0013_journey")
+    assert kept() == after
+    command.upgrade(config, "head")
+    assert kept() == after

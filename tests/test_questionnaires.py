@@ -68,7 +68,7 @@ def test_valid_definition_loads():
      "'reverse' must be true or false, not 'yes-please'", 24),
     (("        tags: {theme: a}\n", "        tagz: {theme: a}\n"),
      "unknown field 'tagz' in an item (allowed: for_each, help, id, reverse, scale, source, "
-     "tags, text)",
+     "tags, text, weight)",
      19),
     (("id: first", "id: First-Item"), "'id' must be lowercase letters, digits and '_'", 16),
     (("version: 1", "version: one"), "'version' must be a whole number, not 'one'", 2),
@@ -317,6 +317,106 @@ def test_a_broken_vocabulary_is_reported_once():
     assert [str(e) for e in errors_of(broken)] == [
         "bad.yaml:24: tag_vocabulary 'theme': needs a list of allowed values, or a mapping of "
         "value: label"]
+
+
+# --- Links, scoring and weights: each rule of the format, and its message -------------------
+
+@pytest.mark.parametrize("base, added, expected, line", [
+    (LOCAL, "links: {recommendations: my-own-library}\n",
+     "links: 'recommendations' must be 'review-table-5.1', not 'my-own-library'", 45),
+    (LOCAL, "links: {recommendations: review-table-5.1}\n",
+     "links: library 'review-table-5.1' has strategies only for its own factors", 45),
+    (LOCAL, "links: {typologies: [gaster]}\n",
+     "links: typology 'gaster' is linked, but no item is tagged 'gaster'", 45),
+    (LOCAL, "links: {typologies: [ladder]}\n", "must be 'townsley', 'gaster',", 45),
+    (LOCAL, "links: {typologies: [gaster, gaster]}\n",
+     "links: typology 'gaster' is listed twice", 45),
+    (LOCAL, "links: {structural_facts: true}\n",
+     "links: structural_facts is true, but no item is tagged 'part: structure'", 45),
+    (VALID, "scoring: {points: hidden}\n", "scoring: points: hidden leaves nothing to show", 25),
+    (LOCAL, "scoring: {group_mean: median}\n",
+     "scoring: 'group_mean' must be 'respondents' or 'pooled'", 45),
+])
+def test_links_and_scoring_rules_are_checked(base, added, expected, line):
+    errors = errors_of(base + added)
+    matching = [e for e in errors if expected in str(e)]
+    assert matching, [str(e) for e in errors]
+    assert matching[0].line == line
+
+
+@pytest.mark.parametrize("weight, expected", [
+    ("0", "'weight' must be more than 0, not 0"), ("-1", "'weight' must be more than 0"),
+    ("heavy", "'weight' must be a number, not 'heavy'"), ("true", "'weight' must be a number"),
+])
+def test_a_weight_is_a_positive_number(weight, expected):
+    messages = [str(e) for e in errors_of(LOCAL.replace(
+        "        reverse: true\n", f"        reverse: true\n        weight: {weight}\n", 1))]
+    assert any(expected in m for m in messages), messages
+
+
+def test_links_name_what_a_definition_asks_for():
+    linked = parse(CORE)
+    assert linked.links.recommendations == "review-table-5.1"
+    assert linked.links.structural_facts is True
+    assert set(linked.links.typologies) == {"townsley", "gaster", "fox_butler_stage",
+                                            "fox_butler_function", "audit_commission",
+                                            "atkinson", "watson"}
+    plain = parse(LOCAL)
+    assert (plain.links.recommendations, plain.links.typologies,
+            plain.links.structural_facts) == (None, (), False)
+    assert (plain.scoring.group_mean, plain.scoring.points) == ("respondents", "shown")
+
+
+def test_total_bands_without_tag_bands_are_one_error_not_one_per_value():
+    """Bands on the overall total, read on each area's far smaller total, once said the same
+    thing 21 times (7 areas, 3 levels): now one error says what to add."""
+    from tests.test_instruments import checklist
+
+    text = checklist()
+    text = text[:text.index("tag_bands:")] + text[text.index("sections:"):]
+    messages = [str(e) for e in errors_of(text)]
+    assert messages == [
+        "bad.yaml:9: bands: these bands are read on the total of each area too, and all 7 area "
+        "values cannot be banded on them (for one, level 'genuine collaboration' has min 127, "
+        "above the highest possible total of area 's1' (5 items) (25)). Give 'area' bands of "
+        "its own under tag_bands, on the range of its totals, or write 'area: null' under "
+        "tag_bands for no bands"]
+    assert parse(text.replace("sections:", "tag_bands: {area: null}\nsections:"))
+
+
+def test_braces_in_a_message_are_printed_as_written():
+    roster = VALID.replace("text: Second statement.", "text: Second about {agency}.")
+    assert [e.message for e in errors_of(roster)] == [
+        "the text names {agency}, which only a roster item has: add 'for_each: partner_agency'"]
+
+
+@pytest.mark.parametrize("text, line, expected", [
+    ("key: a\nversion: 1\n\ttitle: x\n", 3, "this line is indented with a tab: YAML allows "
+                                            "only spaces there. Replace the tab with spaces"),
+    ("key: a\ntitle:\tx\n", 2, "this line has a tab after “title:”: YAML allows only spaces"),
+])
+def test_a_tab_is_explained_in_plain_words(text, line, expected):
+    errors = errors_of(text)
+    assert (errors[0].line, errors[0].message[:len(expected)]) == (line, expected)
+
+
+def test_a_file_that_is_not_utf8_says_on_which_line_and_what_to_do(tmp_path):
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("key: a\nversion: 1\ntitle: Café\n".encode("latin-1"))
+    result = runner.invoke(cli, ["questionnaire", "validate", str(latin)])
+    assert result.exit_code == 1
+    assert f"{latin}:3: this line has a character that is not UTF-8 text" in result.output
+    assert "Save the file as UTF-8" in result.output
+    assert "codec" not in result.output and "position" not in result.output
+
+
+def test_every_built_in_definition_is_well_under_the_size_limit():
+    # The message for a file over 2 MB says the largest built in is under 100 KB.
+    from app.questionnaires.loader import MAX_FILE_BYTES, TOO_LARGE
+
+    assert all(path.stat().st_size < 100_000 for path in HERE.glob("*.yaml"))
+    assert "under 100 KB" in TOO_LARGE
+    assert errors_of("#" * (MAX_FILE_BYTES + 1))[0].message == TOO_LARGE
 
 
 def test_vocabulary_labels_with_a_readable_fallback():

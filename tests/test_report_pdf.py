@@ -222,7 +222,7 @@ def test_demo_round_covers_every_part_of_the_report(reports):
                  "What changed since Round 2 (2025)"):
         assert squash(text) in report.flat, text
     for row in report.context.strengths:
-        assert squash(f"{row.label}: {row.text}/100") in report.flat
+        assert squash(f"{row.label}: {row.text} out of 100") in report.flat
 
 
 def test_the_change_since_the_previous_round_goes_the_right_way(reports):
@@ -301,7 +301,11 @@ def test_another_instruments_report_is_its_own(reports):
                  "Howthepartnershipisorganised", "toolittletogoon", "Table5.1ofthereview"):
         assert core not in text, core
     assert squash("4.0 and above") in text and squash("3.0 to under 4.0") in text
-    assert squash("MAPS has no recommendations for “Partnership factors check”") in text
+    # No recommendations section (it links to no library): its lowest factors, by their means.
+    assert "Recommendations" not in text and "Recommendation" not in text
+    assert squash("The three factors scoring lowest.") in text
+    assert squash("The overall mean is") in text and squash("out of 5") in text
+    assert "outof100" not in text
     assert squash("Mutual respect, understanding and trust") in text
     assert squash("Written for the MAPS tests.") in text
 

@@ -24,7 +24,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from app.scoring.thresholds import MARKER_PARTS, SCORED_TAGS
+from app.recommendations.library import LIBRARIES, library_named
+from app.scoring.thresholds import AGAINST_SUFFIX, MARKER_PARTS, SCORED_TAGS, TYPOLOGY_TAGS
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 ITEM_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -50,8 +51,10 @@ SPACING_TOLERANCE = 1e-9
 # --- Reporting several problems at once ----------------------------------------------------
 
 def problem(message: str) -> PydanticCustomError:
-    """One problem at the place being validated; the message is shown as written."""
-    return PydanticCustomError("maps", message.replace("{", "{{").replace("}", "}}"))
+    """One problem at the place being validated; the message is shown as written (with no
+    context to format, pydantic leaves braces such as {agency} alone: escaping them would
+    print them doubled)."""
+    return PydanticCustomError("maps", message)
 
 
 def raise_problems(found: list[tuple[tuple, str]]) -> None:
@@ -108,6 +111,7 @@ def _empty_is_blank(value: Any) -> Any:
 OptionalText = Annotated[str, BeforeValidator(_empty_is_blank,
                                               json_schema_input_type=str | None)]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Weight = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
 Flag = Annotated[bool, Field(strict=True)]
 
 
@@ -317,6 +321,9 @@ class ItemSpec(Spec):
     reverse: Flag = Field(False, description="A challenge statement: agreeing is unfavourable")
     tags: dict[str, TagValues] | None = None
     source: Text = Field(description="Where the item comes from")
+    weight: Weight = Field(1.0, description=(
+        "How much the item counts in every mean and total it is part of (default 1): an item "
+        "of weight 2 counts as two answers, 0.5 as half of one"))
     for_each: Literal[ROSTERS] | None = Field(None, description=(
         "A roster item: asked once for each partner agency of the round (never the "
         "respondent's own), its text naming the agency as {agency}"))
@@ -394,6 +401,43 @@ class SectionSpec(Spec):
         return value
 
 
+# --- How groups are scored, and MAPS's own content a definition asks for ----------------------
+
+class ScoringSpec(Spec):
+    """How a definition's groups (factors, areas, the whole) are scored and shown."""
+
+    what: ClassVar[str] = "scoring"
+    group_mean: Literal["respondents", "pooled"] = Field("respondents", description=(
+        "'respondents' (the default): each respondent's own mean over a group's items, then "
+        "the mean of those, so every respondent counts equally; 'pooled': the mean of every "
+        "answer to the group's items, so every answer counts equally"))
+    points: Literal["shown", "hidden"] = Field("shown", description=(
+        "With bands on a mean or a total, which is then the headline figure: 'shown' (the "
+        "default) gives the 0-100 score beside it, 'hidden' leaves it out"))
+
+
+class LinksSpec(Spec):
+    """MAPS's own content this definition asks for, each by name: none is added because an
+    item's tag happens to match it."""
+
+    what: ClassVar[str] = "links"
+    recommendations: Literal[LIBRARIES] | None = Field(None, description=(
+        "A recommendation library whose strategies are matched to this definition's factor "
+        "scores (its factor ids must be the library's)"))
+    typologies: list[Literal[TYPOLOGY_TAGS]] = Field(default_factory=list, description=(
+        "Typology models the partnership is placed on, from the items tagged with each"))
+    structural_facts: Flag = Field(False, description=(
+        "Report the facts about how the partnership is set up (items tagged part: structure) "
+        "on which members disagree"))
+
+    @field_validator("typologies")
+    @classmethod
+    def each_model_once(cls, models: list[str]) -> list[str]:
+        raise_problems([((index,), f"typology '{models[index]}' is listed twice")
+                        for index, _ in _repeated(models)])
+        return models
+
+
 # --- The whole definition --------------------------------------------------------------------
 
 class DefinitionSpec(Spec):
@@ -417,6 +461,11 @@ class DefinitionSpec(Spec):
     tag_bands: dict[str, BandsSpec | None] | None = Field(None, description=(
         "Bands for the values of one tag in place of `bands`; null: no bands for that tag"))
     sections: Annotated[list[SectionSpec], Field(min_length=1)]
+    scoring: ScoringSpec = Field(default_factory=ScoringSpec, description=(
+        "How groups are scored: the group mean rule and whether the 0-100 score is shown"))
+    links: LinksSpec = Field(default_factory=LinksSpec, description=(
+        "MAPS's own content the report adds for this definition: a recommendation library, "
+        "typology placements, the section of disputed structural facts"))
 
     @field_validator("scales", mode="wrap")
     @classmethod
@@ -454,7 +503,8 @@ class DefinitionSpec(Spec):
     @model_validator(mode="after")
     def totals_fit_their_groups(self):
         """Bands on totals are checked against each group they band, once every item is
-        known: the range of a total depends on how many items the group has."""
+        known: the range of a total depends on how many items the group has (and their
+        weights)."""
         found = []
         scored = [i for s in self.sections for i in s.items
                   if not any(part in _tag(i, "part") for part in MARKER_PARTS)]
@@ -469,11 +519,59 @@ class DefinitionSpec(Spec):
             for item in scored:
                 for value in _tag(item, tag):
                     groups.setdefault(f"{tag} '{value}'", []).append(item)
-            where = ("tag_bands", tag) if tag in (self.tag_bands or {}) else ("bands",)
-            found.extend(((*where, *loc), message)
-                         for loc, message in _total_problems(bands, self.scales, groups))
+            if tag in (self.tag_bands or {}):
+                found.extend((("tag_bands", tag, *loc), message) for loc, message
+                             in _total_problems(bands, self.scales, groups))
+            elif unfit := {name: problems for name, items in groups.items()
+                           if (problems := _total_problems(bands, self.scales,
+                                                           {name: items}))}:
+                found.append((("bands",), _without_tag_bands(tag, len(groups), unfit)))
         raise_problems(found)
         return self
+
+    @model_validator(mode="after")
+    def links_have_what_they_read(self):
+        """Each link names content this definition can feed: a library addressing some of
+        its factors, a model some item is tagged with, structural facts to report."""
+        found = []
+        items = [i for s in self.sections for i in s.items]
+        library = self.links.recommendations
+        factors = {v for i in items for v in _tag(i, "factor")}
+        if library and not factors & library_named(library).factors:
+            found.append((("links", "recommendations"), (
+                f"library '{library}' has strategies only for its own factors "
+                f"({', '.join(sorted(library_named(library).factors))}), and no item is "
+                "tagged with any of them: tag the items with those factor ids, or leave the "
+                "library out")))
+        for index, model in enumerate(self.links.typologies):
+            if not any(_tag(i, model) or _tag(i, model + AGAINST_SUFFIX) for i in items):
+                found.append((("links", "typologies", index), (
+                    f"typology '{model}' is linked, but no item is tagged '{model}' (or "
+                    f"'{model}{AGAINST_SUFFIX}'): tag the facts that place the partnership "
+                    "on it, or leave it out")))
+        if self.links.structural_facts and not any("structure" in _tag(i, "part")
+                                                   for i in items):
+            found.append((("links", "structural_facts"), (
+                "structural_facts is true, but no item is tagged 'part: structure': tag the "
+                "facts about how the partnership is set up, or leave it out")))
+        if self.scoring.points == "hidden" and (self.bands is None or
+                                                self.bands.basis == "score"):
+            found.append((("scoring", "points"), (
+                "points: hidden leaves nothing to show: without bands on a mean or a total, "
+                "the 0-100 score is the only figure")))
+        raise_problems(found)
+        return self
+
+
+def _without_tag_bands(tag: str, values: int, unfit: dict[str, list]) -> str:
+    """One message for a tag whose values the definition's bands on the overall total
+    cannot band (each value's total has a smaller range), rather than one per value."""
+    first = next(iter(unfit.values()))[0][1]
+    how_many = f"all {values}" if len(unfit) == values else f"{len(unfit)} of the {values}"
+    return (f"these bands are read on the total of each {tag} too, and {how_many} {tag} "
+            f"values cannot be banded on them (for one, {first}). Give '{tag}' bands of its "
+            f"own under tag_bands, on the range of its totals, or write '{tag}: null' under "
+            "tag_bands for no bands")
 
 
 def _keep_for_later(name: str, kind: Any, value: Any, handler, info: ValidationInfo, *,
@@ -532,9 +630,11 @@ def _total_problems(bands: BandsSpec, scales: dict[str, ScaleSpec],
             found.append(((), f"{name} has items on scale {', '.join(others)}: a total is "
                               f"a sum of answers on one scale ('{bands.scale}')"))
             continue
-        found.extend(_range_problems(bands.levels, scale.low * len(items),
-                                     scale.high * len(items),
-                                     f"total of {name} ({len(items)} items)"))
+        weight = sum(i.weight for i in items)
+        counted = f"{len(items)} items" + ("" if weight == len(items)
+                                           else f" weighing {canonical(weight)}")
+        found.extend(_range_problems(bands.levels, scale.low * weight, scale.high * weight,
+                                     f"total of {name} ({counted})"))
     return found
 
 

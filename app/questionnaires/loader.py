@@ -16,9 +16,11 @@ from app.questionnaires.schema import (
     Band,
     Bands,
     Item,
+    Links,
     Option,
     Questionnaire,
     Scale,
+    Scoring,
     Section,
 )
 from app.questionnaires.yaml_reader import Document, read_yaml
@@ -29,6 +31,10 @@ CORE_KEY = "multi-agency-working"  # the default choice when a round is opened
 COLLABORATION_KEY = "levels-of-collaboration"
 MAX_FILE_BYTES = 2_000_000
 BUILT_IN = "built in"  # the origin of the instruments shipped in this directory
+TOO_LARGE = (f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB, the most MAPS reads "
+             "for one definition (the largest built in is under 100 KB). Check "
+             "that it is the definition itself, as YAML text, not a document or a spreadsheet "
+             "holding it")
 
 
 @dataclass(frozen=True)
@@ -65,12 +71,14 @@ def _parse(text: str, file: str) -> Questionnaire:
         return InvalidQuestionnaire([DefinitionError(file, line, None, message)])
 
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
-        raise fail(f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB")
+        raise fail(TOO_LARGE)
     try:
         document = read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
+        if "'\\t'" in problem and mark is not None:
+            raise fail(_tab_problem(text, mark.line, mark.column), mark.line + 1) from None
         raise fail(f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
     except RecursionError:
         raise fail("not valid YAML: nested too deeply") from None
@@ -88,16 +96,41 @@ def _parse(text: str, file: str) -> Questionnaire:
     return _build(validated)
 
 
+def _tab_problem(text: str, line: int, column: int) -> str:
+    """What the YAML reader's "found character '\\t' that cannot start any token" means."""
+    before = text.splitlines()[line][:column] if line < len(text.splitlines()) else ""
+    where = ("is indented with a tab" if not before.strip()
+             else f"has a tab after “{before.strip()[-20:]}”")
+    return (f"this line {where}: YAML allows only spaces there. Replace the tab with spaces "
+            "(to indent, as many as the lines around it use)")
+
+
 def load_file(path: str | Path) -> Questionnaire:
     return parse(read_text(path), str(path))
 
 
 def read_text(path: str | Path) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = Path(path).read_bytes()
+    except OSError as exc:
         raise InvalidQuestionnaire([DefinitionError(str(path), None, None,
-                                                    f"cannot read file: {exc}")]) from None
+                                                    f"cannot read file: {exc.strerror}")]
+                                   ) from None
+    return decode(data, str(path))
+
+
+def decode(data: bytes, file: str) -> str:
+    """A definition's bytes as text: UTF-8 (a byte-order mark is dropped), or
+    InvalidQuestionnaire saying in plain words where it is not."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InvalidQuestionnaire([DefinitionError(file, line, None, (
+            "this line has a character that is not UTF-8 text, the encoding MAPS reads "
+            "(often a letter such as é or a curly quote saved by a program using another "
+            "encoding, such as Windows-1252). Save the file as UTF-8 (in most editors: Save "
+            "As, Encoding: UTF-8) and try again"))]) from None
 
 
 # --- Errors, in words and with their line ----------------------------------------------------
@@ -153,7 +186,7 @@ def _message(error: dict, loc: tuple, name: str) -> str:
         bound = {"greater_than_equal": "at least", "greater_than": "more than",
                  "less_than": "less than"}[kind]
         limit = ctx.get("ge", ctx.get("gt", ctx.get("lt")))
-        return f"{name} must be {bound} {limit}, not {_shown(given)}"
+        return f"{name} must be {bound} {spec.canonical(limit)}, not {_shown(given)}"
     if kind in EXPECTED or kind.endswith("_parsing"):
         expected = EXPECTED.get(kind) or EXPECTED.get(kind.replace("_parsing", "_type"), "valid")
         return f"{name} must be {expected}, not {_shown(given)}"
@@ -182,8 +215,8 @@ def _whereabouts(document: Document, loc: tuple) -> tuple[str | None, str]:
         return None, f"section '{section_id}': " if section_id else f"section {loc[1] + 1}: "
     if len(loc) >= 2 and loc[0] in NAMED:
         return None, f"{NAMED[loc[0]]} '{loc[1]}': "
-    if loc and loc[0] == "bands":
-        return None, "bands: "
+    if loc and loc[0] in ("bands", "links", "scoring"):
+        return None, f"{loc[0]}: "
     return None, ""
 
 
@@ -228,11 +261,16 @@ def _build(definition: spec.DefinitionSpec) -> Questionnaire:
         tag_vocabulary={tag: tuple(values) for tag, values in vocabulary.items()},
         tag_labels={tag: {v: label for v, label in values.items() if label}
                     for tag, values in vocabulary.items()},
+        links=Links(recommendations=definition.links.recommendations,
+                    typologies=tuple(definition.links.typologies),
+                    structural_facts=definition.links.structural_facts),
+        scoring=Scoring(group_mean=definition.scoring.group_mean,
+                        points=definition.scoring.points),
         sections=tuple(Section(
             id=section.id, title=section.title, intro=section.intro, optional=section.optional,
             items=tuple(Item(id=item.id, text=item.text, scale=scales[item.scale],
                              section_id=section.id, source=item.source, help=item.help,
-                             reverse=item.reverse, for_each=item.for_each,
+                             reverse=item.reverse, for_each=item.for_each, weight=item.weight,
                              tags={name: tuple(values) for name, values
                                    in (item.tags or {}).items()})
                         for item in section.items))

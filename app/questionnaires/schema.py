@@ -48,6 +48,11 @@ class Scale:
         return max(o.number for o in self.scored)
 
     @cached_property
+    def dont_know(self) -> Option | None:
+        """The scale's "Don't know" option, if it offers one (a missing option valued dk)."""
+        return next((o for o in self.options if o.missing and o.value == DONT_KNOW), None)
+
+    @cached_property
     def _by_value(self) -> dict[str, Option]:
         return {o.value: o for o in self.options}
 
@@ -67,11 +72,25 @@ class Scale:
         return self.low + score / 100.0 * (self.high - self.low)
 
 
+# How many decimals each kind of figure is printed with: a 0-100 score in whole points, a
+# mean on a scale's own numbers to two decimals (3.99 is not 4.00), a total to one (a prorated
+# 126.6 is not 127). Bands are read on the figure as printed, so a figure and its band never
+# disagree (docs/method.md section 4).
+DECIMALS = {"score": 0, "mean": 2, "total": 1}
+
+
+def rounded(value: float, decimals: int) -> float:
+    """The one rounding rule: to `decimals` places, halves up (59.5 is 60, 3.995 is 4.00).
+    The rounding to six decimals first absorbs float error (3.995 is 3.99499999... in
+    binary)."""
+    scale = 10 ** decimals
+    return math.floor(round(value * scale, 6) + 0.5) / scale
+
+
 def whole_points(score: float) -> int:
     """A 0-100 score as every output prints it: the nearest whole number, halves up (59.72
-    is 60). Bands on a score basis are read on this same number, so the number printed and
-    its band never disagree. The rounding to six decimals first absorbs float error."""
-    return math.floor(round(score, 6) + 0.5)
+    is 60)."""
+    return int(rounded(score, 0))
 
 
 @dataclass(frozen=True)
@@ -96,11 +115,17 @@ class Bands:
     max_missing_share: float | None = None
 
     def band(self, score: float | None) -> str | None:
-        """The band of a 0-100 score; None on a total basis, which needs the group's total."""
+        """The band of a 0-100 score, read on the figure printed for it (whole points, or
+        the mean on the scale to two decimals); None on a total basis, which needs the
+        group's total."""
         if score is None or self.basis == "total":
             return None
-        return self.level(self.scale.from_score(score) if self.basis == "mean"
-                          else whole_points(score))
+        return self.level(self.shown(self.scale.from_score(score) if self.basis == "mean"
+                                     else score))
+
+    def shown(self, value: float) -> float:
+        """A figure on this basis as it is printed (and banded): DECIMALS, halves up."""
+        return rounded(value, DECIMALS[self.basis])
 
     def level(self, value: float | None) -> str | None:
         """The band of a number on this basis's own terms (a score, a mean or a total)."""
@@ -112,14 +137,18 @@ class Bands:
                 return level.label
         return self.levels[-1].label if self.levels else None
 
-    def total(self, values: list[float], items: int) -> float | None:
-        """One respondent's total over a group of `items`, from the values they gave."""
-        missing = items - len(values)
-        if not values or (missing and self.missing != "prorate"):
+    def total(self, answered: Sequence[tuple[float, float]],
+              weights: Sequence[float]) -> float | None:
+        """One respondent's total over a group whose items have these `weights`, from the
+        (value, weight) of each item they answered: the weighted sum, prorated by weight
+        when the bands allow it (with every weight 1, sum x items / answered)."""
+        missing = len(weights) - len(answered)
+        if not answered or (missing and self.missing != "prorate"):
             return None
-        if self.max_missing_share is not None and missing / items > self.max_missing_share:
+        if self.max_missing_share is not None and missing / len(weights) > \
+                self.max_missing_share:
             return None
-        return sum(values) * items / len(values)
+        return sum(v * w for v, w in answered) * sum(weights) / sum(w for _, w in answered)
 
 
 @dataclass(frozen=True)
@@ -132,6 +161,8 @@ class Item:
     help: str = ""
     reverse: bool = False
     tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # How much the item counts in every mean and total it is part of (docs/questionnaires.md).
+    weight: float = 1.0
     # A roster item as written: asked once per member of this roster ("partner_agency").
     for_each: str | None = None
     # A roster item's copy for one agency: the template's id, and the agency's key (its
@@ -174,6 +205,29 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Links:
+    """MAPS's own content a definition asks for, by name: a recommendation library, the
+    typology models its tagged facts place the partnership on, and the section of facts
+    about how the partnership is set up. Nothing is linked by a matching id."""
+
+    recommendations: str | None = None  # a library id (app/recommendations/library.py)
+    typologies: tuple[str, ...] = ()  # model keys (app/scoring/thresholds.TYPOLOGY_TAGS)
+    structural_facts: bool = False
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How a definition's groups are scored and shown (docs/questionnaires.md, "Scoring")."""
+
+    # "respondents": each respondent's own mean over a group's items, then the mean of those
+    # (every respondent counts equally); "pooled": the mean of every answer to the group's
+    # items (every answer counts equally), as some published inventories score a factor.
+    group_mean: str = "respondents"
+    # "shown": the 0-100 score beside a mean or total; "hidden": the mean or total alone.
+    points: str = "shown"
+
+
+@dataclass(frozen=True)
 class Questionnaire:
     key: str
     version: int
@@ -188,6 +242,8 @@ class Questionnaire:
     tag_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # tag -> the bands of its values in place of `bands` (None: its values have no bands)
     tag_bands: Mapping[str, Bands | None] = field(default_factory=dict)
+    links: Links = Links()
+    scoring: Scoring = Scoring()
 
     @property
     def ref(self) -> str:
@@ -264,6 +320,12 @@ class Questionnaire:
         """The bands a tag's values are read against."""
         return self.tag_bands.get(tag, self.bands)
 
+    def measure_for(self, tag: str) -> Bands | None:
+        """The bands whose basis a tag's figures are given on: its own, else the
+        definition's (a tag with `null` bands is still a mean or a total, without a band);
+        None: a 0-100 score."""
+        return self.tag_bands.get(tag) or self.bands
+
     def tag_values(self, key: str) -> tuple[str, ...]:
         """The values of a tag in vocabulary order, else in order of first use."""
         used = dict.fromkeys(v for item in self.tagged(key) for v in item.tag(key))
@@ -288,6 +350,9 @@ class Questionnaire:
             "tag_bands": {tag: _bands_dict(b) for tag, b in self.tag_bands.items()},
             "tag_vocabulary": {tag: {v: self.tag_label(tag, v) for v in values}
                                for tag, values in self.tag_vocabulary.items()},
+            "scoring": dataclasses.asdict(self.scoring),
+            "links": {**dataclasses.asdict(self.links),
+                      "typologies": list(self.links.typologies)},
             "sections": [
                 {
                     "id": s.id,
@@ -304,6 +369,7 @@ class Questionnaire:
                             "tags": {k: list(v) for k, v in i.tags.items()},
                             "source": i.source,
                             "for_each": i.for_each,
+                            "weight": i.weight,
                         }
                         for i in s.items
                     ],

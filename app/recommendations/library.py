@@ -10,6 +10,10 @@ from typing import Any
 import yaml
 
 STRATEGIES_FILE = Path(__file__).resolve().parent / "strategies.yaml"
+# The libraries a questionnaire definition may link to by name (`links: recommendations:`),
+# each with its file: the only way an instrument gets recommendations.
+LIBRARY_FILES = {"review-table-5.1": STRATEGIES_FILE}
+LIBRARIES = tuple(LIBRARY_FILES)
 AREAS = ("working_relationships", "multi_agency_processes", "resources",
          "management_governance")
 
@@ -163,3 +167,9 @@ def load_library(path: Path = STRATEGIES_FILE, *,
 def default_library() -> Library:
     """The installed strategies.yaml, loaded once per process."""
     return load_library()
+
+
+def library_named(library_id: str) -> Library:
+    """A library a definition links to, by its id in LIBRARY_FILES."""
+    path = LIBRARY_FILES[library_id]
+    return default_library() if path == STRATEGIES_FILE else load_library(path)

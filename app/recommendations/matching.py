@@ -8,7 +8,7 @@ from app.questionnaires.schema import DONT_KNOW, Questionnaire
 from app.recommendations import thresholds as t
 from app.recommendations.criteria import CRITERION_STRATEGIES
 from app.recommendations.labels import points
-from app.recommendations.library import Library, PracticeArea, Strategy, default_library
+from app.recommendations.library import Library, PracticeArea, Strategy, library_named
 from app.scoring import thresholds as scoring
 from app.scoring.consensus import Agreement, Gap
 from app.scoring.result import RoundResult
@@ -87,8 +87,12 @@ def recommend(result: RoundResult, questionnaire: Questionnaire,
               limit: int = t.DEFAULT_LIMIT) -> list[Recommendation]:
     """Strategies for this round, most urgent first: weakest factors, then contested ones,
     then what the next Gaster rung or Townsley level needs; the review's three cross-cutting
-    themes always represented. Deterministic for a given result."""
-    library = library or default_library()
+    themes always represented. Deterministic for a given result. None for a questionnaire
+    that does not link to a library (`links: recommendations:`), whatever its factors are
+    called: a factor named like one of the library's may mean something else."""
+    if questionnaire.links.recommendations is None:
+        return []
+    library = library or library_named(questionnaire.links.recommendations)
     findings = read_findings(result, questionnaire)
     if not findings.scores or limit < 1:
         return []

@@ -52,13 +52,13 @@ class Chart:
 
 
 def build_charts(result: RoundResult, questionnaire: Questionnaire) -> dict[str, Chart]:
-    """The radar of the dimensions and the bars of areas and factors that have scores."""
+    """The radar of the dimensions and the bars of areas and factors that have figures."""
     tags = result.partnership.tags
     charts = {}
     if scored(tags.get("dimension", {})):
         charts["dimensions"] = dimension_radar(tags["dimension"], questionnaire)
     if scored(tags.get("area", {})):
-        areas = f"Scores for the {in_words(len(tags['area']))} areas of factors"
+        areas = f"Scores for the {in_words(len(tags['area']))} areas"
         charts["areas"] = score_bars("areas", "area", areas, tags["area"], questionnaire)
     if scored(tags.get("factor", {})):
         charts["factors"] = score_bars("factors", "factor", "Scores for each factor",
@@ -67,39 +67,72 @@ def build_charts(result: RoundResult, questionnaire: Questionnaire) -> dict[str,
 
 
 def scored(values: dict[str, TagScore]) -> list[TagScore]:
-    return [s for s in values.values() if s.score is not None]
+    return [s for s in values.values() if s.headline is not None]
 
 
-def _band_cuts(questionnaire: Questionnaire) -> list[tuple[str, float]]:
-    """The bands' lower bounds on 0-100, for reference lines (top band first)."""
-    bands = questionnaire.bands
-    if not bands or bands.basis != "score":
-        return []
-    return [(b.label, b.min) for b in bands.levels if b.min > 0]
+@dataclass(frozen=True)
+class Axis:
+    """How a chart places its figures (each as the fraction of its range it reaches) and
+    what it labels: ticks and band cuts as (fraction, text), in the instrument's terms."""
+
+    caption: str  # under the axis: "Mean, 1 to 5 (higher is better)"
+    ticks: tuple[tuple[float, str], ...]
+    cuts: tuple[tuple[float, str], ...]  # (fraction, "strength 4") of each band's lower bound
 
 
-def _describe(values: Iterable[TagScore], tag: str) -> str:
-    return "; ".join(f"{s.label} {points(s.score)}"
-                     + (f" ({s.band})" if s.band else "") for s in values)
+def axis_for(values: Sequence[TagScore], questionnaire: Questionnaire, tag: str) -> Axis:
+    """The axis the figures share: 0 to 100, the scale of a mean, or the range of a total;
+    totals over groups of different sizes share none, so each bar is its own range."""
+    figures = [s.headline for s in values]
+    kinds = {(f.basis, f.low, f.high) for f in figures}
+    if len(kinds) != 1:
+        return Axis("Each bar runs from the lowest possible total to the highest "
+                    "(higher is better)", ((0.0, "lowest"), (1.0, "highest")), ())
+    basis, low, high = kinds.pop()
+    span = high - low
+    # A tick at every ten points of a score, at each point of a short scale (1 to 5), else a
+    # round step.
+    step = 10 if basis == "score" else 1 if basis == "mean" and span <= 10 else _step(span)
+    first = math.ceil(low / step) * step
+    ticks = tuple(((v - low) / span, f"{v:g}") for v in _range(first, high, step))
+    bands = questionnaire.bands_for(tag)
+    cuts = () if bands is None or bands.basis != basis else tuple(
+        ((b.min - low) / span, f"{b.label} {b.min:g}") for b in bands.levels if low < b.min)
+    name = {"score": "Score", "mean": "Mean", "total": "Total"}[basis]
+    return Axis(f"{name}, {low:g} to {high:g} (higher is better)", ticks, cuts)
+
+
+def _step(span: float) -> float:
+    """A tick step giving at most eight intervals: 1, 2 or 5 times a power of ten."""
+    for power in range(-3, 6):
+        for base in (1, 2, 5):
+            if span / (base * 10 ** power) <= 8:
+                return base * 10 ** power
+    return span
+
+
+def _range(first: float, last: float, step: float) -> list[float]:
+    count = int(math.floor((last - first) / step + 1e-9)) + 1
+    return [round(first + n * step, 6) for n in range(max(count, 0))]
+
+
+def _describe(values: Iterable[TagScore]) -> str:
+    return "; ".join(f"{s.label} {_scored_text(s)}" for s in values)
 
 
 def _scored_text(score: TagScore) -> str:
-    return points(score.score) + (f" ({score.band})" if score.band else "")
+    return score.headline.number + (f" ({score.band})" if score.band else "")
 
 
 # --- Dimension radar ------------------------------------------------------------------
 
-RADAR_RINGS = (25, 50, 70, 100)
-
-
 def dimension_radar(values: dict[str, TagScore], questionnaire: Questionnaire) -> Chart:
     shown = scored(values)
-    cuts = _band_cuts(questionnaire)
-    ring_text = ", ".join(f"{b} from {c:g}" for b, c in cuts)
+    axis = axis_for(shown, questionnaire, "dimension")
+    ring_text = ", ".join(text.replace(" ", " from ", 1) for _, text in axis.cuts)
     title = f"The {in_words(len(values))} dimensions"
-    alt = (f"Radar chart of the {in_words(len(shown))} dimensions, each "
-           "scored 0 to 100 "
-           f"(higher is better): {_describe(shown, 'dimension')}."
+    alt = (f"Radar chart of the {in_words(len(shown))} dimensions, "
+           f"{axis.caption[0].lower()}{axis.caption[1:]}: {_describe(shown)}."
            + (f" Dashed rings mark the bands: {ring_text}." if ring_text else ""))
     if len(shown) < 3:  # a radar needs three corners; fewer scores read better as bars
         bars = score_bars("dimensions", "dimension", title, values,
@@ -108,22 +141,24 @@ def dimension_radar(values: dict[str, TagScore], questionnaire: Questionnaire) -
     cx, cy, radius = WIDTH / 2, 180, 130
     angles = [-math.pi / 2 + 2 * math.pi * n / len(shown) for n in range(len(shown))]
 
-    def at(score: float, angle: float) -> tuple[float, float]:
-        return cx + radius * score / 100 * math.cos(angle), cy + radius * score / 100 * math.sin(
-            angle)
+    def at(fraction: float, angle: float) -> tuple[float, float]:
+        return (cx + radius * fraction * math.cos(angle),
+                cy + radius * fraction * math.sin(angle))
 
-    def ring(score: float) -> str:
-        return " ".join(f"{x:.1f},{y:.1f}" for x, y in (at(score, a) for a in angles))
+    def ring(fraction: float) -> str:
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in (at(fraction, a) for a in angles))
 
-    band_at = {c for _, c in cuts}
+    # Every other tick as a ring (a ring at each would crowd the middle), the top always.
+    rings = {round(f, 6): text for f, text in axis.ticks[::2] + axis.ticks[-1:] if f > 0}
+    cut_at = {round(f, 6) for f, _ in axis.cuts}
     parts = [f'<polygon points="{ring(r)}" fill="none" stroke="{GRID}" stroke-width="1"'
-             + (' stroke-dasharray="5 4"' if r in band_at else "") + "/>"
-             for r in sorted(set(RADAR_RINGS) | band_at)]
+             + (' stroke-dasharray="5 4"' if r in cut_at else "") + "/>"
+             for r in sorted(set(rings) | cut_at)]
     parts += [f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="{GRID}" '
-              'stroke-width="1"/>' for x, y in (at(100, a) for a in angles)]
-    for r in sorted(set(RADAR_RINGS) | band_at):
-        parts += _on_white(cx + 5, cy - radius * r / 100 + 4, f"{r:g}", size=11, fill=SUBTLE)
-    corners = [at(s.score, a) for s, a in zip(shown, angles, strict=True)]
+              'stroke-width="1"/>' for x, y in (at(1, a) for a in angles)]
+    for r, text in sorted(rings.items()):
+        parts += _on_white(cx + 5, cy - radius * r + 4, text, size=11, fill=SUBTLE)
+    corners = [at(s.headline.fraction, a) for s, a in zip(shown, angles, strict=True)]
     parts.append(f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in corners)}" '
                  f'fill="{LINE}" fill-opacity="0.25" stroke="{LINE}" stroke-width="3" '
                  'stroke-linejoin="round"/>')
@@ -131,7 +166,7 @@ def dimension_radar(values: dict[str, TagScore], questionnaire: Questionnaire) -
         name = score.label
         parts.append(f'<rect x="{x - 4.5:.1f}" y="{y - 4.5:.1f}" width="9" height="9" '
                      f'fill="{LINE}"><title>{escape(name)}: {_scored_text(score)}</title></rect>')
-        lx, ly = at(100 + 14, angle)
+        lx, ly = at(1.14, angle)
         anchor = "middle" if abs(math.cos(angle)) < 0.3 else (
             "start" if math.cos(angle) > 0 else "end")
         top = ly - 18 if math.sin(angle) < -0.3 else ly + 4 if math.sin(angle) > 0.3 else ly - 6
@@ -146,33 +181,36 @@ def dimension_radar(values: dict[str, TagScore], questionnaire: Questionnaire) -
 def score_bars(chart_id: str, tag: str, title: str, values: dict[str, TagScore],
                questionnaire: Questionnaire) -> Chart:
     shown = scored(values)
+    axis = axis_for(shown, questionnaire, tag)
     names = [_fit(s.label, 260) for s in shown]
     left = max(120, min(280, max(text_width(line) for lines in names for line in lines) + 14))
     right, top, bottom = 110, 36, 54
     height = top + ROW * len(shown) + bottom
     plot = WIDTH - left - right
 
-    def x_of(score: float) -> float:
-        return left + plot * score / 100
+    def x_of(fraction: float) -> float:
+        return left + plot * fraction
 
-    parts = [_hatches(chart_id)]
-    for tick in range(0, 101, 10):
-        x = x_of(tick)
-        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" '
-                     f'stroke="{INK if tick == 0 else GRID}" stroke-width="1"/>')
-        parts.append(_text(x, height - bottom + 16, str(tick), anchor="middle", size=11))
-    parts.append(_text(left + plot / 2, height - 10, "Score, 0 to 100 (higher is better)",
-                       anchor="middle"))
-    for band, cut in _band_cuts(questionnaire):
-        x = x_of(cut)
+    # The axis from its lowest point, whether or not a tick falls there (a total from 35).
+    parts = [_hatches(chart_id), f'<line x1="{left}" y1="{top}" x2="{left}" '
+                                 f'y2="{height - bottom}" stroke="{INK}" stroke-width="1"/>']
+    for fraction, text in axis.ticks:
+        x = x_of(fraction)
+        if fraction > 0:
+            parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" '
+                         f'stroke="{GRID}" stroke-width="1"/>')
+        parts.append(_text(x, height - bottom + 16, text, anchor="middle", size=11))
+    parts.append(_text(left + plot / 2, height - 10, axis.caption, anchor="middle"))
+    for fraction, text in axis.cuts:
+        x = x_of(fraction)
         parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - bottom}" '
                      f'stroke="{SUBTLE}" stroke-width="1" stroke-dasharray="5 4"/>')
-        parts.append(_text(x, top - 10, f"{band} {cut:g}", anchor="middle", size=11))
+        parts.append(_text(x, top - 10, text, anchor="middle", size=11))
     for row, (score, lines) in enumerate(zip(shown, names, strict=True)):
         y = top + ROW * row + ROW * 0.15
         bar_height = ROW * 0.7
         style = BAND_STYLE.get(score.band or "", NEUTRAL)
-        width = max(plot * score.score / 100, 0.5)
+        width = max(plot * score.headline.fraction, 0.5)
         tip = f"{score.label}: {_scored_text(score)}"
         parts.append(f'<g><title>{escape(tip)}</title>'
                      f'<rect x="{left}" y="{y:.1f}" width="{width:.1f}" '
@@ -185,11 +223,13 @@ def score_bars(chart_id: str, tag: str, title: str, values: dict[str, TagScore],
         first = middle + 4.5 - (len(lines) - 1) * 7.5
         parts += [_text(left - 8, first + 15 * n, line, anchor="end")
                   for n, line in enumerate(lines)]
-        parts += _on_white(x_of(score.score) + 6, middle + 4.5,
-                           points(score.score) + (f"  {score.band}" if score.band else ""),
-                           size=12)
-    alt = (f"Bar chart of {len(shown)} {tag} scores, 0 to 100 (higher is better), with "
-           f"each bar labelled by its score and band: {_describe(shown, tag)}.")
+        label = score.headline.number if axis.ticks[-1][1] != "highest" else \
+            score.headline.text
+        parts += _on_white(x_of(score.headline.fraction) + 6, middle + 4.5,
+                           label + (f"  {score.band}" if score.band else ""), size=12)
+    alt = (f"Bar chart of {len(shown)} {tag} figures, {axis.caption[0].lower()}"
+           f"{axis.caption[1:]}, with each bar labelled by its figure and band: "
+           f"{_describe(shown)}.")
     return Chart(id=chart_id, title=title, alt=alt, svg=_svg(chart_id, alt, height, parts),
                  height=height)
 

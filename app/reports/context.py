@@ -9,7 +9,7 @@ from app.meeting import rules as meeting_rules
 from app.meeting.record import BoardSection
 from app.questionnaires.schema import Bands, Questionnaire
 from app.recommendations.labels import group_label, in_words, points
-from app.recommendations.library import Library, default_library
+from app.recommendations.library import Library
 from app.recommendations.matching import Recommendation, recommend
 from app.reports.charts import Chart, build_charts
 from app.reports.collaboration import CollaborationSection
@@ -17,6 +17,7 @@ from app.scoring import thresholds as scoring
 from app.scoring.change import RoundChange
 from app.scoring.consensus import Agreement, Gap
 from app.scoring.result import RoundResult
+from app.scoring.scores import Headline
 from app.scoring.typologies import STATUS_WORDS, Criterion, Placement
 
 STATUSES = {"not_started": "Not started", "in_progress": "In progress", "done": "Done",
@@ -29,10 +30,30 @@ MAX_CONTESTED_LISTED = 8
 # Agencies and levels named in a running header are shortened to this many characters;
 # the cover and the title always carry the whole name.
 HEADER_CHARS = 70
-# The instrument the report's method sections (placements, Table 5.1) are written for.
+# The instrument whose dimensions and areas the score section explains from the review.
 CORE_KEY = "multi-agency-working"
+# The scored tags from the finest to the broadest: the summary's strengths and priorities are
+# the finest the instrument scores (an instrument may group its items only into areas).
+FINEST_FIRST = ("factor", "area", "dimension")
+# What a figure is called, by the basis it is on (app/questionnaires/schema.py, DECIMALS).
+FIGURE_NAMES = {"score": "score", "mean": "mean", "total": "total"}
 # How the summary names the two ordered models it gives a sentence each (one spelling).
 AUTHORS = {"townsley": "Townsley et al.", "gaster": "Gaster et al."}
+
+
+def figure_heading(rows: Sequence["ScoreRow"]) -> str:
+    """A score table's heading for its figures: "Mean (1 to 5)", "Total", "Score"."""
+    figure = next((row.headline for row in rows if row.headline), None)
+    if figure is None or figure.basis == "score":
+        return "Score"
+    if figure.basis == "mean":
+        return f"Mean ({figure.low:g} to {figure.high:g})"
+    return "Total"
+
+
+def plain(value: float) -> str:
+    """A number from a definition as it wrote it: 5, not 5.0."""
+    return f"{value:g}"
 
 
 def long_date(value: date | None) -> str:
@@ -82,13 +103,37 @@ class ResponseRate:
 class ScoreRow:
     key: str
     label: str
-    score: float | None
+    score: float | None  # 0-100
     band: str | None
     n: int
+    headline: Headline | None = None  # the instrument's own figure, which the band is read on
 
     @property
     def text(self) -> str:
+        """The figure a table prints: "3.99", "127", "64"."""
+        return self.headline.number if self.headline else "–"
+
+    @property
+    def full(self) -> str:
+        """The figure with its range: "3.99 out of 5", "127 of 175", "64 out of 100"."""
+        return self.headline.text if self.headline else "–"
+
+    @property
+    def points(self) -> str:
+        """The 0-100 score, where it is shown beside a mean or a total."""
         return points(self.score)
+
+    @property
+    def members(self) -> str:
+        """Who the figure is from: members answering, or whose totals it is the mean of."""
+        if self.headline and self.headline.respondents is not None:
+            return self.headline.who.replace(" respondents", "").replace(" respondent", "")
+        return str(self.n)
+
+    @property
+    def order(self) -> float | None:
+        """Where it stands, for ranking rows: the figure's place in its range."""
+        return None if self.headline is None else self.headline.fraction
 
 
 @dataclass(frozen=True)
@@ -142,11 +187,29 @@ class GapRow:
     high_score: float
     low: str
     low_score: float
+    # With bands on a mean: each group's mean, which the row prints instead of its score.
+    high_mean: Headline | None = None
+    low_mean: Headline | None = None
 
     @property
     def size(self) -> int:
-        """The difference of the two numbers printed beside it."""
+        """The difference of the two scores (0-100) printed beside it."""
         return int(points(self.high_score)) - int(points(self.low_score))
+
+    @property
+    def high_text(self) -> str:
+        return self.high_mean.number if self.high_mean else points(self.high_score)
+
+    @property
+    def low_text(self) -> str:
+        return self.low_mean.number if self.low_mean else points(self.low_score)
+
+    @property
+    def size_text(self) -> str:
+        """The difference of the two figures printed beside it, in their own terms."""
+        if self.high_mean and self.low_mean:
+            return f"{self.high_mean.value - self.low_mean.value:.2f}"
+        return str(self.size)
 
 
 @dataclass(frozen=True)
@@ -253,10 +316,12 @@ class ItemRow:
     n: int
     unanswered: int
     counts: tuple[int, ...]  # one per option of the table's scale, "don't know" included
+    headline: Headline | None = None
 
     @property
     def score_text(self) -> str:
-        return points(self.score)
+        """The item's figure: its whole points, or its mean on its scale."""
+        return self.headline.number if self.headline else "–"
 
 
 @dataclass(frozen=True)
@@ -265,6 +330,12 @@ class ItemTable:
     options: tuple[str, ...]
     rows: tuple[ItemRow, ...]
     facts: bool  # structural facts: no score, only the distribution
+
+    @property
+    def heading(self) -> str:
+        """What the figure column holds: "Score" (0-100) or "Mean" (on the scale)."""
+        basis = next((r.headline.basis for r in self.rows if r.headline), "score")
+        return "Mean" if basis == "mean" else "Score"
 
 
 @dataclass(frozen=True)
@@ -287,7 +358,6 @@ class ReportContext:
     dimensions: tuple[ScoreRow, ...]
     areas: tuple[ScoreRow, ...]
     factors: tuple[ScoreRow, ...]
-    strengths: tuple[ScoreRow, ...]
     townsley: Ladder | None
     gaster: Ladder | None
     other_placements: tuple[PlacementLine, ...]
@@ -307,7 +377,8 @@ class ReportContext:
     collaboration: "CollaborationSection | None" = None  # app/reports/collaboration.py
     change: RoundChange | None = None
     bands: tuple[tuple[str, str], ...] = ()  # (band, the numbers it covers), highest first
-    has_library: bool = True  # the recommendation library addresses this instrument's factors
+    tag_bands: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # tags' own bands
+    has_library: bool = True  # the definition links to a recommendation library
     board: BoardSection | None = None  # app/meeting/record.py: the board's discussion
 
     @property
@@ -326,12 +397,59 @@ class ReportContext:
         return bool(self.townsley or self.gaster or self.other_placements)
 
     @property
+    def has_facts(self) -> bool:
+        """Whether the definition asks for its structural facts to be reported."""
+        return self.questionnaire.links.structural_facts
+
+    def in_terms(self, amount: float) -> str:
+        """A difference on the 0-100 scale MAPS's rules are set on, in the instrument's terms
+        where its figures are means: 15 points is 0.6 on a scale of 1 to 5."""
+        if self.figure != "mean":
+            return f"{amount:g} points" + (" on MAPS’s scale of 0 to 100"
+                                           if self.figure == "total" else "")
+        scale = self.questionnaire.bands.scale
+        return f"{amount / 100 * (scale.high - scale.low):g} on the scale of {scale.low:g} to " \
+               f"{scale.high:g}"
+
+    @property
+    def missing_labels(self) -> tuple[str, ...]:
+        """The answers the scales leave out of every figure ("Don't know", "Not
+        applicable"), each once."""
+        return tuple(dict.fromkeys(o.label for scale in self.questionnaire.scales.values()
+                                   for o in scale.options if o.missing))
+
+    @property
+    def figure(self) -> str:
+        """What the overall figure is: "score", "mean" or "total"."""
+        return FIGURE_NAMES[self.questionnaire.bands.basis if self.questionnaire.bands
+                            else "score"]
+
+    @property
+    def shows_points(self) -> bool:
+        """Whether the 0-100 score is printed beside a mean or a total."""
+        return self.figure != "score" and self.questionnaire.scoring.points == "shown"
+
+    @property
+    def finest(self) -> tuple[str, tuple[ScoreRow, ...]]:
+        """The finest tag the instrument scores and its rows: ("factor", factors)."""
+        return next(((tag, rows) for tag, rows in (("factor", self.factors),
+                                                   ("area", self.areas),
+                                                   ("dimension", self.dimensions)) if rows),
+                    ("factor", ()))
+
+    @property
+    def strengths(self) -> tuple[ScoreRow, ...]:
+        """The three highest of the finest scored groups."""
+        return _ranked(self.finest[1], highest=True)
+
+    @property
     def weak(self) -> tuple[ScoreRow, ...]:
-        """The three lowest-scoring factors: the summary's priorities when there are no
-        recommendations to give them."""
-        order = {row.key: i for i, row in enumerate(self.factors)}
-        scored = [row for row in self.factors if row.score is not None]
-        return tuple(sorted(scored, key=lambda r: (r.score, order[r.key]))[:3])
+        """The three lowest of the finest scored groups but the strengths: the summary's
+        priorities when there are no recommendations to give them (with many figures tied,
+        a group is not called both)."""
+        strengths = {row.key for row in self.strengths}
+        return _ranked(tuple(r for r in self.finest[1] if r.key not in strengths),
+                       highest=False)
 
     @property
     def title(self) -> str:
@@ -358,6 +476,8 @@ class ReportContext:
 
     # Formatting for templates, so any Jinja environment can render them without filters.
     long_date = staticmethod(long_date)
+    figure_heading = staticmethod(figure_heading)
+    plain = staticmethod(plain)
     percent = staticmethod(percent)
     points = staticmethod(points)
     in_words = staticmethod(in_words)
@@ -373,14 +493,13 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
                   change: RoundChange | None = None) -> ReportContext:
     """The report's context. Recommendations are matched here unless given; `invited` is
     None when the answers came from a file and no response rate is known."""
-    library = library or default_library()
-    has_library = library_applies(library, questionnaire)
+    has_library = questionnaire.links.recommendations is not None
     if recommendations is None:
-        recommendations = recommend(result, questionnaire, library) if has_library else ()
+        recommendations = recommend(result, questionnaire, library)
     coverage = result.coverage
     factors = _scores(result, "factor")
-    agency_gaps = _gaps(questionnaire, result.consensus.agency_gaps)
-    level_gaps = _gaps(questionnaire, result.consensus.level_gaps)
+    agency_gaps = _gaps(questionnaire, result, result.consensus.agency_gaps)
+    level_gaps = _gaps(questionnaire, result, result.consensus.level_gaps)
     return ReportContext(
         partnership_name=partnership_name, round_title=round_title,
         questionnaire=questionnaire, result=result,
@@ -393,9 +512,10 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
         by_agency=_counts(result, "agency", coverage.by_agency),
         by_level=_counts(result, "level", coverage.by_level),
         overall=ScoreRow("overall", "Overall", result.partnership.overall,
-                         result.partnership.overall_band, coverage.respondents),
+                         result.partnership.overall_band, coverage.respondents,
+                         result.partnership.overall_headline),
         dimensions=_scores(result, "dimension"), areas=_scores(result, "area"),
-        factors=factors, strengths=_strengths(factors),
+        factors=factors,
         townsley=_ladder(result, "townsley"), gaster=_ladder(result, "gaster"),
         other_placements=tuple(_line(p) for p in result.placements
                                if p.model not in ("townsley", "gaster")
@@ -417,6 +537,7 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
         item_tables=_item_tables(questionnaire, result),
         comments=_comments(questionnaire, result), invitations=tuple(invitations),
         change=change, bands=band_key(questionnaire.bands), has_library=has_library,
+        tag_bands=tag_band_keys(questionnaire, result),
         thresholds={"anonymity": result.anonymity_threshold,
                     "notable_gap": scoring.NOTABLE_GAP, "contested_share": scoring.CONTESTED_SHARE,
                     "contested_sd": scoring.CONTESTED_SD, "in_place": scoring.IN_PLACE,
@@ -429,22 +550,17 @@ def build_context(*, partnership_name: str, round_title: str, questionnaire: Que
     )
 
 
-def library_applies(library: Library, questionnaire: Questionnaire) -> bool:
-    """Whether the library's strategies address any factor this instrument scores."""
-    factors = set(questionnaire.tag_values("factor"))
-    return any(set(s.factors) & factors for s in library.strategies)
-
-
 def band_key(bands: Bands | None) -> tuple[tuple[str, str], ...]:
     """Each band with the numbers it covers, as the instrument defines them: "70 and above",
-    "50 to 69", "below 50" on 0-100; "4.0 and above" on a scale's own numbers."""
+    "50 to 69", "below 50" on 0-100; "4.0 and above", "3.0 to under 4.0" on a mean; "127 and
+    above" on a total."""
     if not bands or not bands.levels:
         return ()
     whole = bands.basis == "score"  # printed as whole numbers, so a band ends one below
     rows: list[tuple[str, str]] = []
     above, above_value = None, 0.0
     for n, band in enumerate(bands.levels):
-        low = f"{band.min:g}" if whole else f"{band.min:.1f}"
+        low = f"{band.min:.1f}" if bands.basis == "mean" else f"{band.min:g}"
         if above is None:
             text = f"{low} and above"
         elif n == len(bands.levels) - 1:
@@ -456,15 +572,24 @@ def band_key(bands: Bands | None) -> tuple[tuple[str, str], ...]:
     return tuple(rows)
 
 
+def tag_band_keys(questionnaire: Questionnaire,
+                  result: RoundResult) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """(tag, its band key) for each scored tag with bands of its own (tag_bands)."""
+    return tuple((tag, band_key(bands)) for tag, bands in questionnaire.tag_bands.items()
+                 if bands is not None and tag in result.partnership.tags)
+
+
 def _scores(result: RoundResult, tag: str) -> tuple[ScoreRow, ...]:
-    return tuple(ScoreRow(s.value, s.label, s.score, s.band, s.n)
+    return tuple(ScoreRow(s.value, s.label, s.score, s.band, s.n, s.headline)
                  for s in result.partnership.tags.get(tag, {}).values())
 
 
-def _strengths(factors: tuple[ScoreRow, ...]) -> tuple[ScoreRow, ...]:
-    order = {row.key: i for i, row in enumerate(factors)}
-    scored = [row for row in factors if row.score is not None]
-    return tuple(sorted(scored, key=lambda r: (-r.score, order[r.key]))[:3])
+def _ranked(rows: tuple[ScoreRow, ...], *, highest: bool) -> tuple[ScoreRow, ...]:
+    """The three rows with the highest (or lowest) figure, ties in the instrument's order."""
+    order = {row.key: i for i, row in enumerate(rows)}
+    shown = [row for row in rows if row.order is not None]
+    return tuple(sorted(shown, key=lambda r: ((-1 if highest else 1) * r.order,
+                                              order[r.key]))[:3])
 
 
 def _counts(result: RoundResult, kind: str, counts: dict[str, int]) -> tuple[GroupCount, ...]:
@@ -543,15 +668,34 @@ def _line(placement: Placement) -> PlacementLine:
 def _contested(questionnaire: Questionnaire, agreement: Agreement) -> ContestedRow:
     item = questionnaire.item(agreement.key)
     section = questionnaire.section(item.section_id)
+    reason = agreement.reason
+    bands = questionnaire.bands
+    if bands and bands.basis != "score" and agreement.sd is not None and \
+            reason.startswith("answers are widely spread"):
+        # The spread on the question's own scale, as the instrument's figures are given.
+        scale = item.scale
+        spread = agreement.sd / 100 * (scale.high - scale.low)
+        reason = (f"answers are widely spread (SD {spread:.1f} on the scale of {scale.low:g} "
+                  f"to {scale.high:g})")
     return ContestedRow(item_id=item.id, text=item.text, section=section.title,
-                        reason=agreement.reason, agreement=agreement.agreement)
+                        reason=reason, agreement=agreement.agreement)
 
 
-def _gaps(questionnaire: Questionnaire, gaps: Sequence[Gap]) -> tuple[GapRow, ...]:
-    """Notable gaps only (scoring already left out groups too small to show)."""
+def _gaps(questionnaire: Questionnaire, result: RoundResult,
+          gaps: Sequence[Gap]) -> tuple[GapRow, ...]:
+    """Notable gaps only (scoring already left out groups too small to show), each side's
+    figure its mean where the instrument's figures are means."""
+    def mean(kind: str, name: str, tag: str, value: str) -> Headline | None:
+        group = result.group(kind, name)
+        score = group.tags.get(tag, {}).get(value) if group else None
+        figure = score.headline if score else None
+        return figure if figure and figure.basis == "mean" else None
+
     return tuple(GapRow(between=g.between, topic=questionnaire.tag_label(g.tag, g.value),
                         high=group_label(g.between, g.high), high_score=g.high_score,
-                        low=group_label(g.between, g.low), low_score=g.low_score)
+                        low=group_label(g.between, g.low), low_score=g.low_score,
+                        high_mean=mean(g.between, g.high, g.tag, g.value),
+                        low_mean=mean(g.between, g.low, g.tag, g.value))
                  for g in gaps if g.size >= scoring.NOTABLE_GAP - 1e-9)
 
 
@@ -584,6 +728,7 @@ def _table(questionnaire, result, title, items) -> ItemTable:
                             band=None if facts else scores.band, n=scores.n,
                             unanswered=scores.unanswered,
                             counts=tuple(scores.distribution.get(o.value, 0)
-                                         for o in scale.options)))
+                                         for o in scale.options),
+                            headline=None if facts else scores.headline))
     return ItemTable(section=title, options=tuple(o.label for o in scale.options),
                      rows=tuple(rows), facts=facts)

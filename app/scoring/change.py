@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.questionnaires.schema import Questionnaire, whole_points
+from app.questionnaires.schema import DECIMALS, Bands, Questionnaire, rounded, whole_points
 from app.scoring import thresholds as t
 from app.scoring.result import RoundResult
 from app.scoring.typologies import Placement
@@ -43,15 +43,40 @@ class ScoreChange:
     n_after: int
     needed: float  # the smallest change the rule counts as notable, for these answers
     notable: bool
+    # Where the instrument's figures are means: the (lowest, highest) of their scale, on
+    # which the change is printed; None: on 0-100.
+    scale: tuple[float, float] | None = None
 
     @property
     def delta(self) -> float:
         return self.after - self.before
 
+    def _shown(self, score: float) -> float:
+        """A score as printed: whole points, or the mean on the scale to two decimals."""
+        if self.scale is None:
+            return whole_points(score)
+        low, high = self.scale
+        return rounded(low + score / 100 * (high - low), DECIMALS["mean"])
+
+    def _text(self, value: float) -> str:
+        return f"{value:g}" if self.scale is None else f"{value:.{DECIMALS['mean']}f}"
+
     @property
-    def shown_delta(self) -> int:
-        """The change as the two printed scores give it, so the three numbers agree."""
-        return whole_points(self.after) - whole_points(self.before)
+    def before_text(self) -> str:
+        return self._text(self._shown(self.before))
+
+    @property
+    def after_text(self) -> str:
+        return self._text(self._shown(self.after))
+
+    @property
+    def shown_delta(self) -> float:
+        """The change as the two printed figures give it, so the three numbers agree."""
+        return round(self._shown(self.after) - self._shown(self.before), DECIMALS["mean"])
+
+    @property
+    def delta_text(self) -> str:
+        return self._text(abs(self.shown_delta)) + (" points" if self.scale is None else "")
 
     @property
     def direction(self) -> str:
@@ -60,8 +85,8 @@ class ScoreChange:
     @property
     def text(self) -> str:
         way = {"up": "up", "down": "down", "same": "unchanged"}[self.direction]
-        return (f"{self.label}: {way} {abs(self.shown_delta)} points, from "
-                f"{whole_points(self.before)} to {whole_points(self.after)}")
+        return f"{self.label}: {way} {self.delta_text}, from {self.before_text} to " \
+               f"{self.after_text}"
 
 
 @dataclass(frozen=True)
@@ -98,10 +123,11 @@ class RoundChange:
     def headline(self) -> str:
         """One sentence for the summary page."""
         parts = [p.text.rstrip(".") for p in self.placements if p.direction in ("up", "down")]
+        overall = "overall mean" if self.overall and self.overall.scale else "overall score"
         if self.overall and self.overall.direction != "same":
-            parts.append(f"overall score {self.overall.text.split(': ', 1)[1]}")
+            parts.append(f"{overall} {self.overall.text.split(': ', 1)[1]}")
         if not parts:
-            return f"Since {self.previous_title}, no placement moved and the overall score " \
+            return f"Since {self.previous_title}, no placement moved and the {overall} " \
                    "did not change notably."
         return f"Since {self.previous_title}: " + "; ".join(parts) + "."
 
@@ -146,8 +172,15 @@ def needed_change(sd_before: float | None, n_before: int, sd_after: float | None
     return max(t.NOTABLE_CHANGE, t.CHANGE_Z * error)
 
 
+def mean_scale(bands: Bands | None) -> tuple[float, float] | None:
+    """The scale a change is printed on where the figures are means; None: on 0-100."""
+    if bands is None or bands.basis != "mean":
+        return None
+    return bands.scale.low, bands.scale.high
+
+
 def _score_change(tag: str, value: str, label: str, before: RoundResult,
-                  after: RoundResult) -> ScoreChange | None:
+                  after: RoundResult, scale: tuple[float, float] | None) -> ScoreChange | None:
     then = before.partnership.tags.get(tag, {}).get(value)
     now = after.partnership.tags.get(tag, {}).get(value)
     if then is None or now is None or then.score is None or now.score is None:
@@ -158,10 +191,11 @@ def _score_change(tag: str, value: str, label: str, before: RoundResult,
                            spread[1].sd if spread[1] else None, now.n)
     return ScoreChange(tag=tag, value=value, label=label, before=then.score, after=now.score,
                        n_before=then.n, n_after=now.n, needed=needed,
-                       notable=abs(now.score - then.score) >= needed - 1e-9)
+                       notable=abs(now.score - then.score) >= needed - 1e-9, scale=scale)
 
 
-def _overall(before: RoundResult, after: RoundResult) -> ScoreChange | None:
+def _overall(before: RoundResult, after: RoundResult,
+             scale: tuple[float, float] | None) -> ScoreChange | None:
     then, now = before.partnership, after.partnership
     if then.overall is None or now.overall is None:
         return None
@@ -169,7 +203,7 @@ def _overall(before: RoundResult, after: RoundResult) -> ScoreChange | None:
     needed = needed_change(None, n1, None, n2)
     return ScoreChange(tag="overall", value="overall", label="Overall", before=then.overall,
                        after=now.overall, n_before=n1, n_after=n2, needed=needed,
-                       notable=abs(now.overall - then.overall) >= needed - 1e-9)
+                       notable=abs(now.overall - then.overall) >= needed - 1e-9, scale=scale)
 
 
 def _contested(result: RoundResult) -> set[str]:
@@ -191,16 +225,17 @@ def compare_rounds(*, before: RoundResult, after: RoundResult, questionnaire: Qu
     `previous_actions` are the last plan's (text, status) pairs."""
     if before.partnership.suppressed or after.partnership.suppressed:
         return None
+    scale = mean_scale(questionnaire.measure_for("factor"))
     factors = [c for v in questionnaire.tag_values("factor")
                if (c := _score_change("factor", v, questionnaire.tag_label("factor", v),
-                                      before, after)) is not None]
+                                      before, after, scale)) is not None]
     moved = sorted((c for c in factors if c.notable),
                    key=lambda c: (-abs(c.delta), c.label))[:t.MAX_CHANGES_LISTED]
     then, now = _contested(before), _contested(after)
     return RoundChange(
         previous_title=previous_title,
         placements=tuple(c for m in ORDERED if (c := _placement_change(m, before, after))),
-        overall=_overall(before, after), moved=tuple(moved),
+        overall=_overall(before, after, mean_scale(questionnaire.bands)), moved=tuple(moved),
         steady=sum(1 for c in factors if not c.notable),
         appeared=tuple(_item(questionnaire, key) for key in sorted(now - then)
                        if questionnaire.item(key)),

@@ -11,6 +11,7 @@ from app.scoring import thresholds as t
 from app.scoring.consensus import Consensus, measure
 from app.scoring.scores import (
     GroupScores,
+    Headline,
     RespondentAnswers,
     answer_scores,
     breakdowns,
@@ -48,8 +49,9 @@ class RoundResult:
     # Item id -> its comments, sorted by their text: never who wrote them, nor in what order.
     comments: dict[str, list[str]]
 
-    def placement(self, model: str) -> Placement:
-        return next(p for p in self.placements if p.model == model)
+    def placement(self, model: str) -> Placement | None:
+        """The placement on a model, if the questionnaire links to it (docs/questionnaires.md)."""
+        return next((p for p in self.placements if p.model == model), None)
 
     def group(self, kind: str, name: str) -> GroupScores | None:
         return next((g for g in self.groups if g.kind == kind and g.name == name), None)
@@ -65,11 +67,18 @@ class RoundResult:
         return _rounded(data)
 
 
+HEADLINE_FIELDS = {f.name for f in dataclasses.fields(Headline)}
+
+
 def _rounded(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 4)
     if isinstance(value, dict):
         rounded = {k: _rounded(v) for k, v in value.items()}
+        if value.keys() == HEADLINE_FIELDS:
+            # The figure as the page and the PDF print it: "3.99 out of 5", "127 of 175".
+            figure = Headline(**value)
+            rounded.update(text=figure.text, who=figure.who or None)
         if "band" in value and isinstance(value.get("score"), float):
             # The score as every output prints it (the one rounding rule), beside the data.
             rounded["points"] = whole_points(value["score"])

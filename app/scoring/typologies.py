@@ -187,8 +187,12 @@ def spec(questionnaire: Questionnaire, m: Model) -> ev.Spec:
 
 def place(questionnaire: Questionnaire,
           respondents: Sequence[RespondentAnswers]) -> list[Placement]:
+    """A placement on each model the questionnaire links to (`links: typologies:`), none on
+    another, whatever its items are tagged with."""
     placements = []
     for m in MODELS:
+        if m.key not in questionnaire.links.typologies:
+            continue
         s = spec(questionnaire, m)
         facts = ev.read_facts(questionnaire, respondents, s.item_ids)
         placements.append(_place(questionnaire, m, s, facts, len(respondents)))

@@ -24,17 +24,18 @@ PLACEHOLDERS = {
     "agency": "their agency",
     "link": "their personal link",
     "partnership": "the partnership’s name",
+    "questionnaire": "the questionnaire’s title",
     "coordinator": "your name",
     "organisation": "your organisation",
     "closing_date": "the closing date",
     "minutes": "how many minutes it takes",
 }
-DEFAULT_SUBJECT = "{partnership}: please complete the MAPS self-assessment by {closing_date}"
+DEFAULT_SUBJECT = "{partnership}: please answer “{questionnaire}” by {closing_date}"
 DEFAULT_MESSAGE = """Dear {name},
 
-I am asking each member of the {partnership} board to complete the MAPS self-assessment of how \
-well the partnership's agencies work together. Your answers, with everyone else's, will show \
-the board where it works well together and where to improve.
+I am asking each member of the {partnership} board to answer the questionnaire \
+“{questionnaire}”. Your answers, with everyone else's, will show the board where it works \
+well together and where to improve.
 
 It takes about {minutes} minutes, and you can stop and come back to it. Please answer by \
 {closing_date}, using your personal link below.
@@ -57,6 +58,7 @@ class Invitation:
     closes_at: datetime
     minutes: int
     threshold: int  # the anonymity threshold in force, as the privacy promise states it
+    questionnaire: str = ""  # the round's questionnaire's title
     subject: str = DEFAULT_SUBJECT
     message: str = DEFAULT_MESSAGE
 
@@ -176,7 +178,8 @@ def compose(invitation: Invitation, *, name: str, agency: str, link: str) -> Ema
     values = {"name": name or "board member", "agency": agency or "your agency",
               "link": link, "partnership": invitation.partnership,
               "coordinator": invitation.coordinator, "organisation": invitation.organisation,
-              "closing_date": invitation.closing_date, "minutes": str(invitation.minutes)}
+              "closing_date": invitation.closing_date, "minutes": str(invitation.minutes),
+              "questionnaire": invitation.questionnaire}
     subject = " ".join(_fill(invitation.subject, values).split())
     message = _fill(invitation.message, values)
     asked_by = (f"{invitation.coordinator} ({invitation.coordinator_email}), "

@@ -28,7 +28,7 @@ def invitation_of(session: Session, *, round_: AssessmentRound, partnership: Par
         partnership=partnership.name, coordinator=sender.name or sender.email,
         coordinator_email=sender.email, organisation=organisation.name if organisation else "",
         closes_at=round_.closing_date, minutes=estimated_minutes(questionnaire),
-        threshold=threshold_of(round_, min_threshold),
+        threshold=threshold_of(round_, min_threshold), questionnaire=questionnaire.title,
         subject=round_.invitation_subject or DEFAULT_SUBJECT,
         message=round_.invitation_message or DEFAULT_MESSAGE)
 
@@ -100,10 +100,10 @@ def remind(session: Session, *, round_: AssessmentRound, partnership: Partnershi
     asker = f"{reminded_by.name or reminded_by.email} ({reminded_by.email})"
     messages = {row.respondent.id: mail.message(
         settings, to=row.respondent.email, reply_to=reminded_by.email,
-        subject=f"Reminder: {partnership.name} self-assessment closes on {closes}",
+        subject=f"Reminder: {partnership.name}'s questionnaire closes on {closes}",
         text=f"Dear {row.respondent.name or 'board member'},\n\n"
-             f"This is a reminder to complete the MAPS self-assessment for "
-             f"{partnership.name} by {closes}.\n\n"
+             f"This is a reminder to answer the questionnaire for {partnership.name} by "
+             f"{closes}.\n\n"
              "Use the personal link in your invitation, in the browser where you started "
              "(or enter your resume code in another): your saved answers are kept. "
              f"If you cannot find the link, ask {asker} for a new one.\n")

@@ -72,11 +72,8 @@ def evidence(session: Session, *, round_: AssessmentRound, catalogue,
              advised: bool = True) -> Evidence:
     """ResultsNotReady while the round is open. Not `advised`: without the recommendations
     (a question's screen needs none), for the presenter's poll."""
-    # Imported here, as report.report_context imports the report package (it draws charts).
-    from app.reports.context import library_applies
-
     scores = results.score(session, round_, catalogue)
-    if not advised or not library_applies(default_library(), scores.questionnaire):
+    if not advised or scores.questionnaire.links.recommendations is None:
         return Evidence(scores, Advice())  # no recommendations: the report gives none either
     return Evidence(scores, read_advice(recommend(scores.result, scores.questionnaire)))
 

@@ -175,8 +175,8 @@ def summarise(session: Session, round_: AssessmentRound, catalogue) -> RoundSumm
     summary.computed_at = utcnow()
     summary.respondents = result.coverage.respondents
     summary.invited = scores.invited
-    summary.townsley = result.placement("townsley").level
-    summary.gaster = result.placement("gaster").level
+    summary.townsley, summary.gaster = (
+        p.level if (p := result.placement(model)) else None for model in ("townsley", "gaster"))
     summary.overall = partnership.overall
     summary.scores = {tag: {value: s.score for value, s in values.items()}
                       for tag, values in partnership.tags.items()}

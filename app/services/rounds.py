@@ -24,6 +24,7 @@ from app.models import (
 )
 from app.questionnaires.loader import COLLABORATION_KEY, CORE_KEY
 from app.scoring import disclosure
+from app.scoring.collaboration import MAP_TAG, MAP_VALUE
 from app.services import audit, questionnaires, results
 from app.services.accounts import EMAIL_RE
 from app.services.errors import Invalid
@@ -550,6 +551,37 @@ def not_finished(rows: list[InviteRow]) -> list[InviteRow]:
                                            InviteState.in_progress)]
 
 
+@dataclass(frozen=True)
+class MapOutlook:
+    """What a round's collaboration map can show, as the board is invited now: an agency is
+    a row of its own only with at least `threshold` raters (docs/privacy.md, rule 7), so a
+    pair of agencies can be compared only when both have that many."""
+
+    threshold: int
+    agencies: int
+    short: tuple[str, ...]  # agencies with fewer invited than the threshold, merged
+
+    @property
+    def pairs_shown(self) -> bool:
+        return self.agencies - len(self.short) >= 2
+
+
+def draws_map(questionnaire) -> bool:
+    """Whether a questionnaire's ratings of each partner draw the collaboration map."""
+    return any(i.for_each and i.has_tag(MAP_TAG, MAP_VALUE) for i in questionnaire.items)
+
+
+def map_outlook(questionnaire, rows: list[InviteRow], agencies: list[Agency],
+                threshold: int) -> MapOutlook | None:
+    """For a round whose questionnaire (or part) draws the collaboration map; else None."""
+    if not draws_map(questionnaire):
+        return None
+    invited = {a.name: 0 for a in agencies}
+    for row in rows:
+        if row.respondent.revoked_at is None and row.agency in invited:
+            invited[row.agency] += 1
+    return MapOutlook(threshold=threshold, agencies=len(invited),
+                      short=tuple(name for name, n in invited.items() if n < threshold))
 
 
 def counts_by_round(session: Session, round_ids: list[int]) -> dict[int, Rate]:

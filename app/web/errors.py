@@ -9,8 +9,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.questionnaires.loader import MAX_FILE_BYTES
+from app.services.invite_csv import MAX_BYTES as MAX_CSV_BYTES
 from app.services.responses import ResponseError
 from app.web.access import SignInRequired
 from app.web.headers import add_security_headers
@@ -36,6 +39,53 @@ def error_response(request: Request, status: int, *, heading: str, message: str,
                                               "advice": advice}, status_code=status)
     response.headers.update(headers or {})
     return response
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1_000_000:g} MB"
+
+
+# The files a form takes, by the path it posts to: what a request too large was, and its own
+# limit (smaller than the request's, which also holds the form's other fields).
+UPLOADS = {"/questionnaires": ("A questionnaire definition", MAX_FILE_BYTES),
+           "/invites/upload": ("A CSV file of board members", MAX_CSV_BYTES)}
+
+
+def too_large(request: Request) -> Response:
+    """A request over MAPS_MAX_REQUEST_BYTES (the body limit refuses it before a route reads
+    it): what the limit is, in the words of the form it came from."""
+    limit = megabytes(request.app.state.settings.max_request_bytes)
+    what = next((upload for path, upload in UPLOADS.items()
+                 if request.url.path.endswith(path)), None)
+    if what is None:
+        return error_response(request, 413, heading="What you sent is too large",
+                              message=f"MAPS accepts at most {limit} in one request, and this "
+                                      "one was larger, so nothing in it was read or saved.",
+                              advice="Go back and send less at once.")
+    name, own_limit = what
+    return error_response(
+        request, 413, heading="The file is too large",
+        message=f"{name} can be at most {megabytes(own_limit)}, and this upload was larger than "
+                f"the {limit} MAPS reads in one request, so nothing in it was read or saved.",
+        advice="Check that you chose the right file (plain text, not a document or a "
+               "spreadsheet holding it), then go back and upload it again.")
+
+
+class TooLargePage:
+    """A request whose Content-Length is over the limit gets MAPS's page saying what the
+    limit is (too_large), before anything reads it. Starlette's body limit, inside this,
+    still stops a body sent without a length as it streams, but answers that with its own
+    bare "Content Too Large", which cannot be changed."""
+
+    def __init__(self, app, max_body_size: int):
+        self.app, self.max_body_size = app, max_body_size
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            length = Headers(scope=scope).get("content-length", "")
+            if length.isdigit() and int(length) > self.max_body_size:
+                return await too_large(Request(scope))(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

@@ -4,14 +4,22 @@ the organisation, or site-wide by a site administrator), seeing one, removing an
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from app.models import Organisation, Role
-from app.questionnaires.loader import MAX_FILE_BYTES, InvalidQuestionnaire
+from app.questionnaires.format import json_schema
+from app.questionnaires.loader import MAX_FILE_BYTES, InvalidQuestionnaire, decode
 from app.scoring.thresholds import MARKER_PARTS, SCORED_TAGS
 from app.services import questionnaires as service
 from app.services.errors import Invalid
-from app.web.access import CurrentUser, SessionDep, require_role, require_upload
+from app.web.access import (
+    CurrentUser,
+    OptionalUser,
+    SessionDep,
+    require_role,
+    require_upload,
+)
+from app.web.format_docs import format_doc
 from app.web.forms import QuestionnaireUploadForm
 from app.web.render import flash, render
 
@@ -48,16 +56,10 @@ def upload(request: Request, user: CurrentUser, session: SessionDep,
             "definition": "Choose the definition's YAML file"})
     # The threadpool's own read: the upload is already spooled to memory or disk.
     data = file.file.read(MAX_FILE_BYTES + 1)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return _list_page(request, session, user, status_code=400, filename=file.filename,
-                          errors={"definition": f"{file.filename} is not UTF-8 text. Save it "
-                                                "as UTF-8 (plain text) and upload it again"})
     organisation = session.get(Organisation, user.organisation_id) \
         if user.role == Role.org_admin else None
     try:
-        row = service.upload(session, text=text, filename=file.filename,
+        row = service.upload(session, text=decode(data, file.filename), filename=file.filename,
                              organisation=organisation, uploaded_by=user,
                              catalogue=request.app.state.catalogue)
     except InvalidQuestionnaire as exc:
@@ -74,6 +76,19 @@ def upload(request: Request, user: CurrentUser, session: SessionDep,
     flash(request, f"{row.title} (version {row.version}) is installed: coordinators of "
                    f"{scope} can now choose it when they open a round.")
     return RedirectResponse(f"/questionnaires/{row.id}", status_code=303)
+
+
+@router.get("/questionnaires/format")
+def format_page(request: Request, user: OptionalUser):
+    """How to write a definition (docs/questionnaires.md), for anyone: it is MAPS's published
+    format, and the upload page and its errors point here."""
+    return render(request, "questionnaires/format.html", {"doc": format_doc()})
+
+
+@router.get("/questionnaires/schema.json")
+def format_schema():
+    """The format as a JSON Schema, for an editor's YAML language server."""
+    return JSONResponse(json_schema())
 
 
 @router.get("/questionnaires/{upload_id}")

@@ -56,13 +56,13 @@ def _no_store(response: Response) -> Response:
 
 def _open_page(request, session, partnership, *, errors=None, form=None, status_code=200):
     settings = request.app.state.settings
+    choices = questionnaires.choices(session, organisation_id=partnership.organisation_id,
+                                     catalogue=request.app.state.catalogue)
     return render(request, "rounds/open.html", {
         "partnership": partnership, "errors": errors or {},
         "form": form or {"threshold": str(settings.anonymity_threshold)},
-        "min_threshold": settings.min_anonymity_threshold,
-        "questionnaires": questionnaires.choices(session,
-                                                 organisation_id=partnership.organisation_id,
-                                                 catalogue=request.app.state.catalogue),
+        "min_threshold": settings.min_anonymity_threshold, "questionnaires": choices,
+        "map_refs": {q.ref for q in choices if service.draws_map(q)},
     }, status_code=status_code)
 
 
@@ -104,16 +104,18 @@ def _round_page(request, session, user, round_: AssessmentRound, partnership: Pa
     rates, total = rates_of(request, session, round_, agencies)
     questionnaire = questionnaires.round_questionnaire(session, round_=round_,
                                                        catalogue=request.app.state.catalogue)
+    part = questionnaires.find_part(session, round_=round_,
+                                    catalogue=request.app.state.catalogue)
+    threshold = service.threshold_of(round_, request.app.state.settings.min_anonymity_threshold)
+    invites = service.invites_of(session, round_, agencies,
+                                 catalogue=request.app.state.catalogue)
     return render(request, "rounds/round.html", {
         "round": round_, "partnership": partnership, "agencies": agencies,
-        "questionnaire": questionnaire, "state": service.state_of(round_),
-        "part": questionnaires.find_part(session, round_=round_,
-                                         catalogue=request.app.state.catalogue),
-        "is_open": is_open(round_), "rates": rates, "total": total,
-        "threshold": service.threshold_of(round_,
-                                          request.app.state.settings.min_anonymity_threshold),
-        "invites": service.invites_of(session, round_, agencies,
-                                      catalogue=request.app.state.catalogue),
+        "questionnaire": questionnaire, "state": service.state_of(round_), "part": part,
+        "is_open": is_open(round_), "rates": rates, "total": total, "threshold": threshold,
+        "invites": invites,
+        "map": service.map_outlook(questionnaire.with_part(part), invites, agencies, threshold)
+        if round_.status != RoundStatus.closed else None,
         "can_run": allowed(user, Do.run), "levels": list(Level), "sectors": Sector,
         "errors": errors or {}, "form": form or {},
         "mail": mail.configured(request.app.state.settings),
