@@ -2,7 +2,6 @@
 can end, one-time password links, organisations and their users."""
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,7 +10,7 @@ from functools import cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, update
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 from zxcvbn import zxcvbn
 
 from app.config import Settings
@@ -26,8 +25,8 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
-from app.services.errors import Invalid
-from app.services.inputs import name_problem
+from app.services.errors import Invalid, unless_taken
+from app.services.inputs import control_character_problem, is_email, name_problem, name_taken
 
 # Stored for accounts that have no password yet: no argon2 hash starts with "!", so nothing
 # verifies against it until the person follows their set-password link.
@@ -38,7 +37,6 @@ MAX_PASSWORD = 200
 # more). Below it are the passwords of its lists of common and breached passwords, and those
 # made of repeats, sequences, keyboard patterns, dates and common words.
 MIN_PASSWORD_SCORE = 3
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @cache
@@ -263,6 +261,7 @@ def set_password_from_link(session: Session, *, token: str, password: str, confi
 # Said whether the address belongs to an account of this organisation (listed on the same
 # page), of another organisation, or of a removed account: an administrator must not learn
 # which addresses have accounts elsewhere.
+ORGANISATION_TAKEN = "There is already an organisation with this name"
 EMAIL_UNAVAILABLE = ("This email address cannot be used for a new account. If the person "
                      "already has an account here, it is listed above; otherwise ask them for "
                      "another work address")
@@ -275,7 +274,9 @@ def _check_new_user(session: Session, name: str, email: str) -> tuple[str, str]:
         errors["name"] = "Enter the person's full name"
     elif problem := name_problem(name):
         errors["name"] = problem
-    if not EMAIL_RE.match(email) or len(email) > 320:
+    if problem := control_character_problem(email):
+        errors["email"] = f"The email address {problem}"
+    elif not is_email(email):
         errors["email"] = "Enter an email address in the correct format, like name@example.org"
     elif session.exec(select(User).where(User.email == email)).first():
         errors["email"] = EMAIL_UNAVAILABLE
@@ -290,8 +291,8 @@ def create_user(session: Session, *, organisation: Organisation | None, name: st
     name, email = _check_new_user(session, name, email)
     user = User(email=email, name=name, role=role, password_hash=NO_PASSWORD,
                 organisation_id=organisation.id if organisation else None)
-    session.add(user)
-    session.flush()
+    with unless_taken(session, {"email": EMAIL_UNAVAILABLE}):
+        session.add(user)
     audit.record(session, action="user_created", user=created_by,
                  organisation_id=user.organisation_id, detail={"email": email, "role": role})
     session.commit()
@@ -307,9 +308,8 @@ def create_organisation(session: Session, *, name: str, admin_name: str, admin_e
         errors["org_name"] = "Enter the organisation's name"
     elif problem := name_problem(name):
         errors["org_name"] = problem
-    elif session.exec(select(Organisation).where(
-            func.lower(Organisation.name) == name.lower())).first():
-        errors["org_name"] = "There is already an organisation with this name"
+    elif name_taken(session.exec(select(Organisation.name)), name):
+        errors["org_name"] = ORGANISATION_TAKEN
     try:
         admin_name, admin_email = _check_new_user(session, admin_name, admin_email)
     except Invalid as exc:
@@ -317,12 +317,12 @@ def create_organisation(session: Session, *, name: str, admin_name: str, admin_e
     if errors:
         raise Invalid(errors)
     organisation = Organisation(name=name)
-    session.add(organisation)
-    session.flush()
+    with unless_taken(session, {"org_name": ORGANISATION_TAKEN}):
+        session.add(organisation)
     admin = User(email=admin_email, name=admin_name, role=Role.org_admin,
                  password_hash=NO_PASSWORD, organisation_id=organisation.id)
-    session.add(admin)
-    session.flush()
+    with unless_taken(session, {"email": EMAIL_UNAVAILABLE}):
+        session.add(admin)
     audit.record(session, action="organisation_created", user=created_by,
                  organisation_id=organisation.id, detail={"name": name})
     audit.record(session, action="user_created", user=created_by,
