@@ -2,6 +2,7 @@
 can end, one-time password links, organisations and their users."""
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 from zxcvbn import zxcvbn
 
+from app import FULL_NAME, NAME
 from app.config import Settings
 from app.models import (
     Organisation,
@@ -37,6 +39,9 @@ MAX_PASSWORD = 200
 # more). Below it are the passwords of its lists of common and breached passwords, and those
 # made of repeats, sequences, keyboard patterns, dates and common words.
 MIN_PASSWORD_SCORE = 3
+# Published in the README for the demo's accounts (app/demo.py gives it to them), so nobody
+# setting a password may choose it.
+DEMO_PASSWORD = "demo-maps-2026"
 
 
 @cache
@@ -179,25 +184,54 @@ def _retry_at(session: Session, *, email: str, ip: str, since: datetime,
     return latest
 
 
-def password_problems(password: str, confirm: str, user: User) -> dict[str, str]:
+def password_problems(password: str, confirm: str, user: User,
+                      organisation: Organisation | None) -> dict[str, str]:
     """NIST SP 800-63B: at least 12 characters, any characters, no composition rules, and not
-    a password that is common, breached or easy to guess (zxcvbn's lists and patterns, and
-    the person's own name and email)."""
+    a password that is common, breached or easy to guess: zxcvbn's lists and patterns, and
+    the words an attacker would try first here (the person's name and email address, their
+    organisation's name, the site's name and the password the README publishes for the
+    demo)."""
     if len(password) < MIN_PASSWORD:
         return {"password": f"Enter a password of at least {MIN_PASSWORD} characters"}
     if len(password) > MAX_PASSWORD:
         return {"password": f"Enter a password of at most {MAX_PASSWORD} characters"}
     if password.strip().lower() == user.email.lower():
         return {"password": "Your password must not be your email address"}
-    strength = zxcvbn(password, user_inputs=[user.email, *user.email.split("@"),
-                                             *user.name.split()])
+    guessable = _guessable_words(user, organisation)
+    # Also in lower case without spaces and punctuation: zxcvbn counts the spaces and capitals
+    # of "Northshire County Council 2026" as guesses of their own, so would pass it.
+    squashed = re.sub(r"[\W_]+", "", password).lower() or password
+    strength = min((zxcvbn(text, user_inputs=list(guessable)) for text in {password, squashed}),
+                   key=lambda result: result["guesses"])
     if strength["score"] < MIN_PASSWORD_SCORE:
-        why = strength["feedback"]["warning"] or "It is too easy to guess."
+        found = [guessable[m["matched_word"]] for m in strength["sequence"]
+                 if m.get("dictionary_name") == "user_inputs" and m["matched_word"] in guessable]
+        why = (f"It is built on {found[0]}." if found
+               else strength["feedback"]["warning"] or "It is too easy to guess.")
         return {"password": f"Choose a password that is harder to guess. {why} A few "
                             "unrelated words make a strong password that is easy to remember"}
     if password != confirm:
         return {"confirm": "Enter the same password twice"}
     return {}
+
+
+def _guessable_words(user: User, organisation: Organisation | None) -> dict[str, str]:
+    """Each word an attacker would try first (lower case, as zxcvbn matches them), with what
+    it is, as the refusal names it: every word of each name, its hyphenated words run
+    together ("multiagency"), and the whole name run together."""
+    local, _, domain = user.email.lower().partition("@")
+    sources = [("your name", user.name), ("your email address", local.replace(".", " ")),
+               ("your email address", domain.replace(".", " ")),
+               ("your organisation's name", organisation.name if organisation else ""),
+               ("the site's name", f"{NAME} {FULL_NAME}")]
+    words = {DEMO_PASSWORD: "the demo's password, which the README publishes",
+             user.email.lower(): "your email address"}
+    for what, text in sources:
+        chunks = [re.sub(r"\W+", "", chunk) for chunk in text.lower().split()]
+        for word in [*re.findall(r"\w+", text.lower()), *chunks, "".join(chunks)]:
+            if len(word) > 2:  # "of", "uk": every password has letters like these
+                words.setdefault(word, what)
+    return words
 
 
 def _hash_token(token: str) -> str:
@@ -238,7 +272,9 @@ def set_password_from_link(session: Session, *, token: str, password: str, confi
     if opened is None:
         return None
     link, user = opened
-    problems = password_problems(password, confirm, user)
+    organisation = session.get(Organisation, user.organisation_id) \
+        if user.organisation_id else None
+    problems = password_problems(password, confirm, user, organisation)
     if problems:
         raise Invalid(problems)
     # Only one of two simultaneous posts of the same link can mark it used.
