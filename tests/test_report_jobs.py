@@ -252,7 +252,7 @@ def test_the_progress_page_for_each_state(app, session, coordinator):
             link = html.select_one("#report-file")
             assert link.get_text(strip=True) == f"Download {job.filename}"
             assert not link.has_attr("data-download-now")  # no script starts it
-            assert "It is kept for 7 days." in words
+            assert "MAPS keeps it for 7 days." in words
             assert coordinator.get(link["href"]).content == b"%PDF-1.7 made"
             ready = page(coordinator.get(f"/reports/{job.id}?seen=running-0",
                                          headers={"HX-Request": "true"}))
