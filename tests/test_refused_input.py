@@ -188,5 +188,5 @@ def test_a_definition_may_have_at_most_max_items(app, world, items, status):
             "big.yaml", _definition_with(items).encode(), "application/yaml")})
     assert response.status_code == status, response.text[:300]
     if status == 400:
-        assert f"the definition has {items} items; a definition may have at most " \
+        assert f"the definition has {items} questions; a definition may have at most " \
                f"{MAX_ITEMS}" in " ".join(page(response).get_text(" ").split())

@@ -77,7 +77,7 @@ def _parse(text: str, file: str) -> Questionnaire:
     if not isinstance(document.data, dict):
         raise fail("the file must be a mapping with key, version, title, scales and sections")
     if (count := _item_count(document.data)) > spec.MAX_ITEMS:
-        raise fail(f"the definition has {count:,} items; a definition may have at most "
+        raise fail(f"the definition has {count:,} questions; a definition may have at most "
                    f"{spec.MAX_ITEMS}. Split it into several instruments")
     errors = [DefinitionError(file, line, None, message)
               for line, message in document.duplicates]
