@@ -198,3 +198,15 @@ def test_the_unavailable_page_reads_no_row(app, session, world, monkeypatch):
     html = page(response)
     assert html.select_one("h1").get_text(strip=True) == "Sorry, the service is unavailable"
     assert world["coordinator"].email in html.select_one("header").get_text(" ")
+
+
+def test_an_overflow_of_maps_own_is_not_blamed_on_what_was_sent(app, world, monkeypatch):
+    def overflow(session, **_):
+        raise OverflowError("math range error")
+
+    monkeypatch.setattr("app.web.partnerships.service.create_partnership", overflow)
+    with FormClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
+        sign_in(client, world["org_admin"])
+        response = client.post("/partnerships", data={"name": "New"})
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with MAPS" in page(response).get_text(" ")

@@ -198,14 +198,9 @@ def password_problems(password: str, confirm: str, user: User,
     if password.strip().lower() == user.email.lower():
         return {"password": "Your password must not be your email address"}
     guessable = _guessable_words(user, organisation)
-    # Also in lower case without spaces and punctuation: zxcvbn counts the spaces and capitals
-    # of "Northshire County Council 2026" as guesses of their own, so would pass it.
-    squashed = re.sub(r"[\W_]+", "", password).lower() or password
-    strength = min((zxcvbn(text, user_inputs=list(guessable)) for text in {password, squashed}),
-                   key=lambda result: result["guesses"])
+    strength = _strength(password, guessable)
     if strength["score"] < MIN_PASSWORD_SCORE:
-        found = [guessable[m["matched_word"]] for m in strength["sequence"]
-                 if m.get("dictionary_name") == "user_inputs" and m["matched_word"] in guessable]
+        found = _built_on(strength, guessable)
         why = (f"It is built on {found[0]}." if found
                else strength["feedback"]["warning"] or "It is too easy to guess.")
         return {"password": f"Choose a password that is harder to guess. {why} A few "
@@ -213,6 +208,26 @@ def password_problems(password: str, confirm: str, user: User,
     if password != confirm:
         return {"confirm": "Enter the same password twice"}
     return {}
+
+
+def _strength(password: str, guessable: dict[str, str]) -> dict:
+    """zxcvbn's reading of the password; or of it in lower case without spaces and
+    punctuation, when that is weak for holding the guessable words: zxcvbn counts the spaces
+    and capitals of "Northshire County Council 2026" as guesses of their own, so would pass
+    it. (Only for those words: "a long new password" stays zxcvbn's to judge.)"""
+    strength = zxcvbn(password, user_inputs=list(guessable))
+    squashed = re.sub(r"[\W_]+", "", password).lower()
+    if strength["score"] >= MIN_PASSWORD_SCORE and squashed and squashed != password:
+        plain = zxcvbn(squashed, user_inputs=list(guessable))
+        if plain["score"] < MIN_PASSWORD_SCORE and _built_on(plain, guessable):
+            return plain
+    return strength
+
+
+def _built_on(strength: dict, guessable: dict[str, str]) -> list[str]:
+    """What each guessable word zxcvbn found in the password is ("your name")."""
+    return [guessable[m["matched_word"]] for m in strength["sequence"]
+            if m.get("dictionary_name") == "user_inputs" and m["matched_word"] in guessable]
 
 
 def _guessable_words(user: User, organisation: Organisation | None) -> dict[str, str]:

@@ -70,8 +70,8 @@ class ReportWorkers:
             with Session(self.engine) as session:
                 self._tidy(session)
                 return report_jobs.claim_next(session)
-        except Exception:  # the database away: look again after a pause, never die
-            log.exception("report workers could not read the queue")
+        except Exception as exc:  # the database away: look again after a pause, never die
+            log.warning("report workers could not read the queue: %s", exc)
             time.sleep(POLL_SECONDS)
             return None
 

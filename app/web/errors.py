@@ -87,7 +87,9 @@ def install(app: FastAPI) -> None:
         # nor text longer than its column, nor a number past its type; Python's sqlite3 binds
         # no integer past 2**63 and raises OverflowError): a problem with the request, not an
         # outage. Forms check their values first (app/services/inputs.py); this is the last
-        # line.
+        # line. Any other overflow is MAPS's own: the unexpected-error page.
+        if isinstance(exc, OverflowError) and "SQLite" not in str(exc):
+            raise exc
         log.warning("database refused a value: %s", getattr(exc, "orig", exc))
         return error_response(
             request, 400, heading="What you sent could not be saved",
