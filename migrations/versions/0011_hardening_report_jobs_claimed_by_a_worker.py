@@ -10,7 +10,6 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-
 revision: str = '0011_hardening'
 down_revision: str | None = '0010_report'
 branch_labels: str | Sequence[str] | None = None
