@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     password_link_hours: int = Field(default=24, ge=1, description="Reset links expire")
     session_hours: int = Field(default=8, ge=1, description="How long a sign-in lasts")
     max_request_bytes: int = Field(default=5_000_000, ge=10_000, description="Largest request")
+    # Report PDFs: each app process lays out this many at once (app/services/report_workers.py);
+    # each is a CPU's work for seconds, so more than the process's share of CPUs only slows
+    # the pages. A finished PDF is deleted after report_keep_days: a new one can always be made.
+    report_workers: int = Field(default=2, ge=1, le=32, description="PDFs at once, per process")
+    report_keep_days: int = Field(default=7, ge=1, description="Days a finished PDF is kept")
     # Who hears about accessibility problems, on the accessibility statement (/accessibility).
     accessibility_contact: str | None = Field(
         default=None, description="Email address for reporting accessibility problems")

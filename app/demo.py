@@ -24,6 +24,7 @@ from app.models import (
 )
 from app.questionnaires.schema import DONT_KNOW, Item
 from app.services import questionnaires, results
+from app.services.accounts import DEMO_PASSWORD
 from app.services.responses import hash_token, invite, new_token
 
 SEED = 20070701
@@ -35,7 +36,6 @@ COMMENTS = ("Hard to judge: it varies between teams.", "Better than a year ago."
             "I answered for my own service; others may see it differently.",
             "Works well at board level, less so on the front line.")
 QUESTIONNAIRE = "multi-agency-working"
-DEMO_PASSWORD = "demo-maps-2026"
 TOWNSLEY = ["autonomous", "coordinated", "integrated"]
 
 

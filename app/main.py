@@ -20,6 +20,7 @@ from app.db import make_engine
 from app.questionnaires.loader import load_catalogue
 from app.recommendations.library import default_library
 from app.services.accounts import dummy_hash
+from app.services.report_workers import ReportWorkers
 from app.web import (
     action_plans,
     admin,
@@ -64,7 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # lives as long as the app, but every full garbage collection walked it, pausing all
         # requests for about 100 ms: the slowest saves under load. Frozen, it is not walked.
         gc.freeze()
+        app.state.report_workers.start()
         yield
+        app.state.report_workers.stop()
         gc.unfreeze()  # an app stopped within a longer process (the tests) can be collected
         app.state.engine.dispose()
 
@@ -74,6 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.db_url)
     app.state.catalogue = load_catalogue(settings.questionnaire_dirs)
     app.state.templates = make_templates()
+    app.state.report_workers = ReportWorkers(
+        app.state.engine, app.state.catalogue, count=settings.report_workers,
+        keep_days=settings.report_keep_days)
     app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
     # The board members' routes first: FastAPI tries routes in order, and theirs are the
     # busiest (every answer saved is a request).

@@ -277,15 +277,18 @@ class RoundSummary(SQLModel, table=True):
 
 
 class ReportJob(SQLModel, table=True):
-    """A report PDF being made, or made: kept in the database so that whichever app process
-    a poll or the download reaches sees the same job (app/services/report_jobs.py)."""
+    """A report PDF waiting to be made, being made, or made: the queue every app process
+    works from, kept in the database so that whichever process a poll or the download
+    reaches sees the same job (app/services/report_jobs.py)."""
 
     id: str = Field(primary_key=True, max_length=32)  # random, not guessable
     round_id: int = Field(foreign_key="assessmentround.id", index=True)
     user_id: int = Field(foreign_key="user.id")
     appendix: bool = False
-    status: str = Field(default="pending", max_length=10)  # pending, done, failed
+    # pending, running, done, failed, stopped (report_jobs.Status)
+    status: str = Field(default="pending", max_length=10)
     created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None  # when a worker claimed it
     finished_at: datetime | None = None
     filename: str = Field(default="", max_length=200)
     pdf: bytes | None = Field(default=None, sa_type=LargeBinary)

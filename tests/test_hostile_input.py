@@ -31,6 +31,7 @@ from app.models import (
     Role,
     RoundStatus,
 )
+from app.questionnaires.format import MAX_ITEMS
 from app.questionnaires.loader import MAX_FILE_BYTES, InvalidQuestionnaire, load_file, parse
 from app.questionnaires.paging import pages
 from app.questionnaires.schema import Questionnaire
@@ -257,6 +258,14 @@ def _fuzz_form(operation, real_ids: dict, **send) -> None:
 
 BASE_TEXT = (DATA / "local-partnership-check.yaml").read_text()
 BASE = yaml.safe_load(BASE_TEXT)
+BASE_ITEMS = [item for section in BASE["sections"] for item in section["items"]]
+
+
+def _with_items(count: int) -> str:
+    """The base file with `count` more items in its last section."""
+    return BASE_TEXT + "".join(
+        f"      - {{id: item_{n}, text: Statement {n}., scale: four_point, source: Local}}\n"
+        for n in range(count))
 
 
 def parses_or_explains(text: str) -> Questionnaire | None:
@@ -397,16 +406,15 @@ HOSTILE_FILES = {
     "just over the size limit": "title: " + "x" * MAX_FILE_BYTES,
     "a long title just under the limit": BASE_TEXT.replace(
         "title: Local partnership check", "title: " + "x" * (MAX_FILE_BYTES - 2_000)),
-    "thousands of items": BASE_TEXT + "".join(
-        f"      - {{id: item_{n}, text: Statement {n}., scale: four_point, source: Local}}\n"
-        for n in range(1_500)),
+    "as many items as allowed": _with_items(MAX_ITEMS - len(BASE_ITEMS)),
+    "one item too many": _with_items(MAX_ITEMS - len(BASE_ITEMS) + 1),
     "a million empty lines": "\n" * 1_000_000,
     "a python tag": "!!python/object/apply:os.system ['echo pwned']\n",
 }
 
 
 # Big, but nothing wrong with them.
-VALID_FILES = {"a long title just under the limit", "thousands of items"}
+VALID_FILES = {"a long title just under the limit", "as many items as allowed"}
 
 
 @pytest.mark.parametrize("name", HOSTILE_FILES)

@@ -5,6 +5,7 @@ import base64
 import dataclasses
 import json
 import logging
+import random
 import re
 import subprocess
 from datetime import date
@@ -44,6 +45,15 @@ LONG_PARTNERSHIP = long_name("Westbrook", 0)
 FORTY = [long_name("Agency", n) for n in range(1, 41)]
 
 
+def essay(seed: int) -> str:
+    """4,000 characters of words, the longest comment a board member can write."""
+    rng = random.Random(seed)
+    words = ["meetings", "referrals", "budget", "schools", "police", "health", "housing",
+             "trust", "data", "sharing", "protocol", "leadership"]
+    text = " ".join(rng.choice(words) for _ in range(700))
+    return f"Essay {seed} begins: {text}"[:3990] + f" ends {seed}."
+
+
 COMMENTS = ("Meetings clash with court dates, so the police rarely attend.",
             "We share a budget on paper only.", "Joint training last spring helped a lot.")
 FACTORS_INSTRUMENT = load_file(Path(__file__).parent / "data" / "partnership-factors.yaml")
@@ -71,7 +81,14 @@ def scenarios():
     previous = PreviousPlan("Round 2 (2025)", (ActionPlanRow(
         "Set up a steering group", "Northshire Schools Forum", "Tom Evans",
         date(2025, 6, 1), "Meets monthly", "done"),))
+    # Two members write 4,000 characters beside every question (issue 22: a 69-page PDF).
+    talkative = sample_round(CORE, profile=0, respondents=14).respondents
+    talkative[:2] = [dataclasses.replace(person, comments={item.id: essay(n * 1000 + k)
+                                                            for k, item in enumerate(CORE.items)})
+                     for n, person in enumerate(talkative[:2])]
     return {
+        "long_comments": dict(name="Northshire Long Comments Partnership",
+                              respondents=talkative),
         "demo": dict(name=demo.partnership_name, respondents=demo.respondents,
                      invited=demo.invited, action_plan=plan, previous_plan=previous),
         "forty": dict(name=LONG_PARTNERSHIP, respondents=random_board(3, FORTY, 3)),
@@ -246,6 +263,70 @@ def test_the_main_part_is_a_board_paper_of_at_most_12_pages(reports):
     for key in ("demo", "welsh", "one_agency", "instrument"):
         assert len(reports[key].pages) <= 12, key
     assert "Appendix" not in reports["demo"].text.replace("appendix", "")
+
+
+def _comments_appendix_starts(report) -> int:
+    """The index of the page where the appendix of comments in full begins."""
+    return next(n for n, page in enumerate(report.pages) if "Contents" not in page
+                and squash("Appendix: the board’s comments in full") in squash(page))
+
+
+def test_long_comments_are_cut_to_keep_the_board_paper_at_12_pages(reports):
+    report = reports["long_comments"]
+    start = _comments_appendix_starts(report)
+    main, appendix = report.pages[:start], report.pages[start:]
+    print(f"\n4,000 characters beside every question from two members: {len(report.pages)} "
+          f"pages, {start} before the comments in full")
+    assert start <= 12
+    brief, full = report.context.comments_in_brief, report.context.comments_in_full
+    assert brief.groups and not brief.complete and not full.complete
+    main_text = squash("\n".join(main))
+    assert main_text.count(squash("(continued in the appendix)")) == \
+        sum(len(g.comments) for g in brief.groups)
+    for group in brief.groups:  # each comment shown is the start of one written
+        for shown, written in zip(group.comments, group.group.comments, strict=False):
+            assert written.startswith(shown.text.removesuffix("…"))
+            assert squash(shown.text.removesuffix("…")) in main_text
+    assert squash(f"{brief.left_out} comments are left out here") in main_text
+    # Without each page's running header and footer, and the bullets pypdf reads after them.
+    furniture = re.compile(rf"{re.escape(report.context.partnership_name)}.*|•|"
+                           r"MAPS – Multi-Agency Partnership Self-assessment Page \d+ of \d+")
+    whole = squash(furniture.sub("", "\n".join(appendix)))
+    for group in full.groups:  # the appendix has them whole, as written
+        for comment in group.comments:
+            assert not comment.shortened and squash(comment.text) in whole
+    assert squash(f"{full.left_out} comments that did not fit are on the round’s "
+                  "results page") in whole
+
+
+def test_a_selection_of_comments_keeps_to_its_budget_and_hears_every_question_first():
+    from app.reports.context import COMMENT_SHORTENED_TO, CommentGroup, CommentSelection
+
+    limit = COMMENT_SHORTENED_TO
+    exact, over = "word " * (limit // 5), "word " * (limit // 5) + "more"
+    assert len(exact.strip()) < limit < len(over)
+    groups = [CommentGroup(item_id=f"q{n}", text=f"Question {n}", section="S",
+                           comments=(f"A{n}", f"B{n}", f"C{n}")) for n in range(3)]
+    # Two characters each: the first comment of every question before any second one.
+    chosen = CommentSelection.of(groups, budget=8)
+    assert [[c.text for c in g.comments] for g in chosen.groups] == [["A0", "B0"], ["A1"],
+                                                                     ["A2"]]
+    assert (chosen.left_out, chosen.questions_left_out, chosen.complete) == (5, 0, False)
+    assert [g.more for g in chosen.groups] == [1, 2, 2]
+    assert CommentSelection.of(groups, budget=18).complete  # exactly enough
+    assert not CommentSelection.of(groups, budget=17).complete
+    one = [CommentGroup(item_id="q", text="Q", section="S", comments=(exact.strip(), over))]
+    shown = CommentSelection.of(one, budget=10_000, shorten_to=limit).groups[0].comments
+    assert [c.shortened for c in shown] == [False, True]
+    assert shown[1].text.endswith("…") and len(shown[1].text) <= limit + 1
+    assert over.startswith(shown[1].text.removesuffix("…"))
+
+
+def test_short_comments_need_no_appendix(reports):
+    report = reports["demo"]
+    assert report.context.comments_in_brief.complete
+    assert not report.context.comments_appendix
+    assert "comments in full" not in report.text
 
 
 def test_comments_appear_without_who_wrote_them(reports):

@@ -12,6 +12,7 @@ import math
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -24,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from app.characters import described, first_refused
 from app.recommendations.library import LIBRARIES, library_named
 from app.scoring.thresholds import AGAINST_SUFFIX, MARKER_PARTS, SCORED_TAGS, TYPOLOGY_TAGS
 
@@ -44,6 +46,14 @@ AGENCY_FIELD = "{agency}"  # where a roster item's text names the agency it asks
 # in at most 64 characters (app/models.py): this leaves room for the agency's key.
 ROSTER_ID_LENGTH = 48
 SCORE_RANGE = (0.0, 100.0)
+# Rounds store the version in a 32-bit integer column, as the database stores every number.
+MAX_VERSION = 2**31 - 1
+# MAPS's own limit on the questions a definition may hold (docs/questionnaires.md): more than
+# three times the 137 of the largest built-in instrument, and at the ten seconds a question
+# that respondents are told to allow (timing.py), about 85 minutes, longer than any board
+# member gives a self-audit. Past it, every page that reads the definition slows for everyone
+# (an 18,000-question upload took 11 s, and the questionnaires page 10.6 s after it).
+MAX_ITEMS = 500
 # Two step sizes closer than this are equal (YAML numbers such as 0.1 are not exact in binary).
 SPACING_TOLERANCE = 1e-9
 
@@ -93,15 +103,27 @@ def _scalar(*, booleans: bool):
     return check
 
 
+def _kept_characters(value: str) -> str:
+    """Text MAPS can show and export: no hidden characters or non-characters, which YAML's
+    escapes ("\\uFFFF") can write (app/characters.py); line breaks are fine."""
+    if found := first_refused(value, multiline=True):
+        # Named by the loader with the field it is in: "'text' contains ...".
+        raise PydanticCustomError("maps_field", "contains {what}, which MAPS cannot keep",
+                                  {"what": described(found)})
+    return value
+
+
+Kept = AfterValidator(_kept_characters)
 # An option's value: a number for scored options, a word (or number) for missing ones.
 # Answers are stored as the option's value, in at most 32 characters (app/models.py).
 OptionValue = Annotated[str, BeforeValidator(_scalar(booleans=False),
                                              json_schema_input_type=str | int | float),
-                        Field(max_length=32)]
+                        Field(max_length=32), Kept]
 # A tag value: any scalar; files have always been free to write `gaster: 3` for "3".
 TagValue = Annotated[str, BeforeValidator(_scalar(booleans=True),
-                                          json_schema_input_type=str | int | float | bool)]
-Text = Annotated[str, Field(min_length=1)]
+                                          json_schema_input_type=str | int | float | bool),
+                     Kept]
+Text = Annotated[str, Field(min_length=1), Kept]
 
 
 def _empty_is_blank(value: Any) -> Any:
@@ -109,7 +131,7 @@ def _empty_is_blank(value: Any) -> Any:
 
 
 OptionalText = Annotated[str, BeforeValidator(_empty_is_blank,
-                                              json_schema_input_type=str | None)]
+                                              json_schema_input_type=str | None), Kept]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Weight = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
 Flag = Annotated[bool, Field(strict=True)]
@@ -448,7 +470,7 @@ class DefinitionSpec(Spec):
     what: ClassVar[str] = "the definition"
     key: Annotated[str, Field(pattern=KEY_PATTERN, max_length=100, description=(
         "Names the instrument in every version; rounds keep the key and version they used"))]
-    version: Annotated[int, Field(strict=True, ge=1)]
+    version: Annotated[int, Field(strict=True, ge=1, le=MAX_VERSION)]
     title: Text
     description: OptionalText = Field("", description="Shown to respondents")
     source: OptionalText = Field("", description="Where the instrument comes from")

@@ -84,6 +84,9 @@ def _parse(text: str, file: str) -> Questionnaire:
         raise fail("not valid YAML: nested too deeply") from None
     if not isinstance(document.data, dict):
         raise fail("the file must be a mapping with key, version, title, scales and sections")
+    if (count := _item_count(document.data)) > spec.MAX_ITEMS:
+        raise fail(f"the definition has {count:,} questions; a definition may have at most "
+                   f"{spec.MAX_ITEMS}. Split it into several instruments")
     errors = [DefinitionError(file, line, None, message)
               for line, message in document.duplicates]
     try:
@@ -103,6 +106,14 @@ def _tab_problem(text: str, line: int, column: int) -> str:
              else f"has a tab after “{before.strip()[-20:]}”")
     return (f"this line {where}: YAML allows only spaces there. Replace the tab with spaces "
             "(to indent, as many as the lines around it use)")
+def _item_count(data: dict) -> int:
+    """The items a parsed file lists, counted before the format is checked: a file with far
+    too many is refused without spending seconds checking each of them."""
+    sections = data.get("sections")
+    if not isinstance(sections, list):
+        return 0
+    return sum(len(section["items"]) for section in sections
+               if isinstance(section, dict) and isinstance(section.get("items"), list))
 
 
 def load_file(path: str | Path) -> Questionnaire:
@@ -163,6 +174,8 @@ def _message(error: dict, loc: tuple, name: str) -> str:
     kind, ctx, given = error["type"], error.get("ctx") or {}, error.get("input")
     if kind == "maps":
         return error["msg"]
+    if kind == "maps_field":
+        return f"{name} {error['msg']}"
     if kind == "missing":
         return f"{name} is missing"
     if kind == "string_too_short" or (kind == "string_type" and given is None):
@@ -182,10 +195,10 @@ def _message(error: dict, loc: tuple, name: str) -> str:
         return f"{name} must be {meaning}, not {_shown(given)}"
     if kind == "literal_error":
         return f"{name} must be {ctx.get('expected')}, not {_shown(given)}"
-    if kind in ("greater_than_equal", "greater_than", "less_than"):
+    if kind in ("greater_than_equal", "greater_than", "less_than", "less_than_equal"):
         bound = {"greater_than_equal": "at least", "greater_than": "more than",
-                 "less_than": "less than"}[kind]
-        limit = ctx.get("ge", ctx.get("gt", ctx.get("lt")))
+                 "less_than": "less than", "less_than_equal": "at most"}[kind]
+        limit = ctx.get("ge", ctx.get("gt", ctx.get("lt", ctx.get("le"))))
         return f"{name} must be {bound} {spec.canonical(limit)}, not {_shown(given)}"
     if kind in EXPECTED or kind.endswith("_parsing"):
         expected = EXPECTED.get(kind) or EXPECTED.get(kind.replace("_parsing", "_type"), "valid")

@@ -4,6 +4,7 @@ HTML page and the PDF read the same data."""
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from app.meeting import rules as meeting_rules
 from app.meeting.record import BoardSection
@@ -30,6 +31,15 @@ MAX_CONTESTED_LISTED = 8
 # Agencies and levels named in a running header are shortened to this many characters;
 # the cover and the title always carry the whole name.
 HEADER_CHARS = 70
+# The board's comments in the main part of the PDF: each shortened to about this many
+# characters, and this many characters of them in all, about a page in two columns, so that
+# long comments (up to 4,000 characters each) still leave the board paper at 12 pages; the
+# appendix then gives them whole, up to COMMENTS_IN_APPENDIX characters (about 25 pages),
+# which bounds the time a PDF takes whatever a board writes. The results page shows every
+# comment whole. MAPS's own choices.
+COMMENT_SHORTENED_TO = 300
+COMMENTS_IN_BRIEF = 4_000
+COMMENTS_IN_APPENDIX = 100_000
 # The instrument whose dimensions and areas the score section explains from the review.
 CORE_KEY = "multi-agency-working"
 # The scored tags from the finest to the broadest: the summary's strengths and priorities are
@@ -177,6 +187,61 @@ class CommentGroup:
     text: str
     section: str
     comments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ShownComment:
+    text: str
+    shortened: bool  # cut at COMMENT_SHORTENED_TO: the rest is in the appendix
+
+
+@dataclass(frozen=True)
+class ShownGroup:
+    """One question's comments as a part of the PDF shows them, and how many it leaves out."""
+
+    group: CommentGroup
+    comments: tuple[ShownComment, ...]
+    more: int
+
+
+@dataclass(frozen=True)
+class CommentSelection:
+    """The comments that fit a part of the PDF, `budget` characters of them, in the order of
+    the whole list but every question's first comment first, so each question is heard; each
+    shortened to `shorten_to` characters, or whole."""
+
+    groups: tuple[ShownGroup, ...]
+    left_out: int  # comments that did not fit
+    questions_left_out: int  # questions none of whose comments fit
+    complete: bool  # every comment is here, whole
+
+    @classmethod
+    def of(cls, groups: Sequence[CommentGroup], *, budget: int,
+           shorten_to: int | None = None) -> "CommentSelection":
+        shown: list[list[ShownComment]] = [[] for _ in groups]
+        rank = 0
+        while budget > 0 and any(rank < len(g.comments) for g in groups):
+            for n, group in enumerate(groups):
+                if rank < len(group.comments) and budget > 0:
+                    comment = _shortened(group.comments[rank], shorten_to)
+                    budget -= len(comment.text)
+                    if budget >= 0:
+                        shown[n].append(comment)
+            rank += 1
+        chosen = tuple(ShownGroup(g, tuple(s), len(g.comments) - len(s))
+                       for g, s in zip(groups, shown, strict=True) if s)
+        left_out = sum(len(g.comments) for g in groups) - sum(len(s) for s in shown)
+        cut = any(c.shortened for g in chosen for c in g.comments)
+        return cls(chosen, left_out, len(groups) - len(chosen), not left_out and not cut)
+
+
+def _shortened(text: str, limit: int | None) -> ShownComment:
+    """The comment, or its first words up to `limit` characters."""
+    if limit is None or len(text) <= limit:
+        return ShownComment(text, False)
+    cut = text[:limit]
+    words = cut.rsplit(None, 1)[0] if " " in cut.strip() else cut
+    return ShownComment(words.rstrip(" ,;:.-–") + "…", True)
 
 
 @dataclass(frozen=True)
@@ -380,6 +445,29 @@ class ReportContext:
     tag_bands: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # tags' own bands
     has_library: bool = True  # the definition links to a recommendation library
     board: BoardSection | None = None  # app/meeting/record.py: the board's discussion
+
+    @cached_property
+    def comments_on_page(self) -> CommentSelection:
+        """Every comment whole, as the results page shows them."""
+        return CommentSelection.of(self.comments, budget=sum(
+            len(c) for g in self.comments for c in g.comments) + 1)
+
+    @cached_property
+    def comments_in_brief(self) -> CommentSelection:
+        """The comments that fit the PDF's main part."""
+        return CommentSelection.of(self.comments, budget=COMMENTS_IN_BRIEF,
+                                   shorten_to=COMMENT_SHORTENED_TO)
+
+    @cached_property
+    def comments_in_full(self) -> CommentSelection:
+        """The comments the PDF's appendix gives whole (report/_comments_in_full.html)."""
+        return CommentSelection.of(self.comments, budget=COMMENTS_IN_APPENDIX)
+
+    @property
+    def comments_appendix(self) -> bool:
+        """Whether the PDF has the appendix of the comments in full: its main part had to cut
+        or leave some out."""
+        return not self.result.partnership.suppressed and not self.comments_in_brief.complete
 
     @property
     def is_core(self) -> bool:

@@ -11,9 +11,10 @@ from functools import cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, update
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 from zxcvbn import zxcvbn
 
+from app import FULL_NAME, NAME
 from app.config import Settings
 from app.models import (
     Organisation,
@@ -26,8 +27,8 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
-from app.services.errors import Invalid
-from app.services.inputs import name_problem
+from app.services.errors import Invalid, unless_taken
+from app.services.inputs import control_character_problem, is_email, name_problem, name_taken
 
 # Stored for accounts that have no password yet: no argon2 hash starts with "!", so nothing
 # verifies against it until the person follows their set-password link.
@@ -38,7 +39,9 @@ MAX_PASSWORD = 200
 # more). Below it are the passwords of its lists of common and breached passwords, and those
 # made of repeats, sequences, keyboard patterns, dates and common words.
 MIN_PASSWORD_SCORE = 3
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Published in the README for the demo's accounts (app/demo.py gives it to them), so nobody
+# setting a password may choose it.
+DEMO_PASSWORD = "demo-maps-2026"
 
 
 @cache
@@ -181,25 +184,69 @@ def _retry_at(session: Session, *, email: str, ip: str, since: datetime,
     return latest
 
 
-def password_problems(password: str, confirm: str, user: User) -> dict[str, str]:
+def password_problems(password: str, confirm: str, user: User,
+                      organisation: Organisation | None) -> dict[str, str]:
     """NIST SP 800-63B: at least 12 characters, any characters, no composition rules, and not
-    a password that is common, breached or easy to guess (zxcvbn's lists and patterns, and
-    the person's own name and email)."""
+    a password that is common, breached or easy to guess: zxcvbn's lists and patterns, and
+    the words an attacker would try first here (the person's name and email address, their
+    organisation's name, the site's name and the password the README publishes for the
+    demo)."""
     if len(password) < MIN_PASSWORD:
         return {"password": f"Enter a password of at least {MIN_PASSWORD} characters"}
     if len(password) > MAX_PASSWORD:
         return {"password": f"Enter a password of at most {MAX_PASSWORD} characters"}
     if password.strip().lower() == user.email.lower():
         return {"password": "Your password must not be your email address"}
-    strength = zxcvbn(password, user_inputs=[user.email, *user.email.split("@"),
-                                             *user.name.split()])
+    guessable = _guessable_words(user, organisation)
+    strength = _strength(password, guessable)
     if strength["score"] < MIN_PASSWORD_SCORE:
-        why = strength["feedback"]["warning"] or "It is too easy to guess."
+        found = _built_on(strength, guessable)
+        why = (f"It is built on {found[0]}." if found
+               else strength["feedback"]["warning"] or "It is too easy to guess.")
         return {"password": f"Choose a password that is harder to guess. {why} A few "
                             "unrelated words make a strong password that is easy to remember"}
     if password != confirm:
         return {"confirm": "Enter the same password twice"}
     return {}
+
+
+def _strength(password: str, guessable: dict[str, str]) -> dict:
+    """zxcvbn's reading of the password; or of it in lower case without spaces and
+    punctuation, when that is weak for holding the guessable words: zxcvbn counts the spaces
+    and capitals of "Northshire County Council 2026" as guesses of their own, so would pass
+    it. (Only for those words: "a long new password" stays zxcvbn's to judge.)"""
+    strength = zxcvbn(password, user_inputs=list(guessable))
+    squashed = re.sub(r"[\W_]+", "", password).lower()
+    if strength["score"] >= MIN_PASSWORD_SCORE and squashed and squashed != password:
+        plain = zxcvbn(squashed, user_inputs=list(guessable))
+        if plain["score"] < MIN_PASSWORD_SCORE and _built_on(plain, guessable):
+            return plain
+    return strength
+
+
+def _built_on(strength: dict, guessable: dict[str, str]) -> list[str]:
+    """What each guessable word zxcvbn found in the password is ("your name")."""
+    return [guessable[m["matched_word"]] for m in strength["sequence"]
+            if m.get("dictionary_name") == "user_inputs" and m["matched_word"] in guessable]
+
+
+def _guessable_words(user: User, organisation: Organisation | None) -> dict[str, str]:
+    """Each word an attacker would try first (lower case, as zxcvbn matches them), with what
+    it is, as the refusal names it: every word of each name, its hyphenated words run
+    together ("multiagency"), and the whole name run together."""
+    local, _, domain = user.email.lower().partition("@")
+    sources = [("your name", user.name), ("your email address", local.replace(".", " ")),
+               ("your email address", domain.replace(".", " ")),
+               ("your organisation's name", organisation.name if organisation else ""),
+               ("the site's name", f"{NAME} {FULL_NAME}")]
+    words = {DEMO_PASSWORD: "the demo's password, which the README publishes",
+             user.email.lower(): "your email address"}
+    for what, text in sources:
+        chunks = [re.sub(r"\W+", "", chunk) for chunk in text.lower().split()]
+        for word in [*re.findall(r"\w+", text.lower()), *chunks, "".join(chunks)]:
+            if len(word) > 2:  # "of", "uk": every password has letters like these
+                words.setdefault(word, what)
+    return words
 
 
 def _hash_token(token: str) -> str:
@@ -240,7 +287,9 @@ def set_password_from_link(session: Session, *, token: str, password: str, confi
     if opened is None:
         return None
     link, user = opened
-    problems = password_problems(password, confirm, user)
+    organisation = session.get(Organisation, user.organisation_id) \
+        if user.organisation_id else None
+    problems = password_problems(password, confirm, user, organisation)
     if problems:
         raise Invalid(problems)
     # Only one of two simultaneous posts of the same link can mark it used.
@@ -263,6 +312,7 @@ def set_password_from_link(session: Session, *, token: str, password: str, confi
 # Said whether the address belongs to an account of this organisation (listed on the same
 # page), of another organisation, or of a removed account: an administrator must not learn
 # which addresses have accounts elsewhere.
+ORGANISATION_TAKEN = "There is already an organisation with this name"
 EMAIL_UNAVAILABLE = ("This email address cannot be used for a new account. If the person "
                      "already has an account here, it is listed above; otherwise ask them for "
                      "another work address")
@@ -275,7 +325,9 @@ def _check_new_user(session: Session, name: str, email: str) -> tuple[str, str]:
         errors["name"] = "Enter the person's full name"
     elif problem := name_problem(name):
         errors["name"] = problem
-    if not EMAIL_RE.match(email) or len(email) > 320:
+    if problem := control_character_problem(email):
+        errors["email"] = f"The email address {problem}"
+    elif not is_email(email):
         errors["email"] = "Enter an email address in the correct format, like name@example.org"
     elif session.exec(select(User).where(User.email == email)).first():
         errors["email"] = EMAIL_UNAVAILABLE
@@ -290,8 +342,8 @@ def create_user(session: Session, *, organisation: Organisation | None, name: st
     name, email = _check_new_user(session, name, email)
     user = User(email=email, name=name, role=role, password_hash=NO_PASSWORD,
                 organisation_id=organisation.id if organisation else None)
-    session.add(user)
-    session.flush()
+    with unless_taken(session, {"email": EMAIL_UNAVAILABLE}):
+        session.add(user)
     audit.record(session, action="user_created", user=created_by,
                  organisation_id=user.organisation_id, detail={"email": email, "role": role})
     session.commit()
@@ -307,9 +359,8 @@ def create_organisation(session: Session, *, name: str, admin_name: str, admin_e
         errors["org_name"] = "Enter the organisation's name"
     elif problem := name_problem(name):
         errors["org_name"] = problem
-    elif session.exec(select(Organisation).where(
-            func.lower(Organisation.name) == name.lower())).first():
-        errors["org_name"] = "There is already an organisation with this name"
+    elif name_taken(session.exec(select(Organisation.name)), name):
+        errors["org_name"] = ORGANISATION_TAKEN
     try:
         admin_name, admin_email = _check_new_user(session, admin_name, admin_email)
     except Invalid as exc:
@@ -317,12 +368,12 @@ def create_organisation(session: Session, *, name: str, admin_name: str, admin_e
     if errors:
         raise Invalid(errors)
     organisation = Organisation(name=name)
-    session.add(organisation)
-    session.flush()
+    with unless_taken(session, {"org_name": ORGANISATION_TAKEN}):
+        session.add(organisation)
     admin = User(email=admin_email, name=admin_name, role=Role.org_admin,
                  password_hash=NO_PASSWORD, organisation_id=organisation.id)
-    session.add(admin)
-    session.flush()
+    with unless_taken(session, {"email": EMAIL_UNAVAILABLE}):
+        session.add(admin)
     audit.record(session, action="organisation_created", user=created_by,
                  organisation_id=organisation.id, detail={"name": name})
     audit.record(session, action="user_created", user=created_by,

@@ -1,21 +1,23 @@
-"""Reading what people type, the same way on every form: ids, dates and names.
+"""Reading what people type, the same way on every form: ids, numbers, dates, names and email
+addresses.
 
 Python's int() reads far more than a person types: "²" and "٣" are digits to it, and it has no
 upper bound, while ids are 32-bit integers in the database (SQLite cannot bind a number past
-2**63, PostgreSQL refuses one past 2**31). Names must hold no control characters: they are
-invisible, PostgreSQL cannot store NUL, and a spreadsheet refuses most of them.
+2**63, PostgreSQL refuses one past 2**31). Names must hold no hidden characters
+(app/characters.py): they are invisible, PostgreSQL cannot store NUL, and a spreadsheet
+refuses most of them. Two names that differ only in case, or in how an accent is encoded, are
+the same name (name_key).
 """
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date
+
+from app.characters import described, first_refused, without_refused
 
 MAX_ID = 2**31 - 1
 _ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
-# Unicode's "Cc" (C0 and C1 controls, NUL, vertical tab...), "Cf" formats that can reorder or
-# hide text (right-to-left override, zero-width characters), and the line/paragraph
-# separators. Tab, newline and carriage return are allowed only in longer text.
-_TEXT_WHITESPACE = {"\t", "\n", "\r"}
 
 
 def parse_id(text: str | None) -> int | None:
@@ -57,28 +59,20 @@ def parse_date(day: str, month: str, year: str) -> date | None:
         raise BadDate("must be a real date, like 31 3 2027") from None
 
 
-def _is_control(character: str, *, multiline: bool) -> bool:
-    if multiline and character in _TEXT_WHITESPACE:
-        return False
-    return unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp")
-
-
 def control_character_problem(text: str, *, multiline: bool = False) -> str | None:
-    """What is wrong with a name (or, multiline, a longer text) that holds a control
-    character, or None."""
-    found = next((c for c in text if _is_control(c, multiline=multiline)), None)
+    """What is wrong with a name (or, multiline, a longer text) that holds a character MAPS
+    does not keep, or None."""
+    found = first_refused(text, multiline=multiline)
     if found is None:
         return None
-    return (f"contains a hidden control character (U+{ord(found):04X}), which MAPS cannot "
-            "keep: type it again rather than pasting it")
+    return (f"contains {described(found)}, which MAPS cannot keep: type it again rather "
+            "than pasting it")
 
 
 def strip_control_characters(text: str) -> str:
-    """Text for an export: control characters removed (kept data from before input was
+    """Text for an export: refused characters removed (kept data from before input was
     checked, or written by another tool), tab and line breaks kept."""
-    if text.isprintable():
-        return text
-    return "".join(c for c in text if not _is_control(c, multiline=True))
+    return without_refused(text)
 
 
 def name_problem(name: str, what: str = "name") -> str | None:
@@ -89,3 +83,28 @@ def name_problem(name: str, what: str = "name") -> str | None:
     if problem := control_character_problem(name):
         return f"The {what} {problem}"
     return None
+
+
+def name_key(name: str) -> str:
+    """What makes two names the same name: compared in Python, so on every database alike
+    (SQLite's lower() folds only ASCII letters, so "Équipe" and "ÉQUIPE" differed there).
+    Case-folded ("ß" is "ss"), composed the one Unicode way (an "é" typed as e and an accent
+    is "é"), and spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def name_taken(names: Iterable[str], name: str) -> bool:
+    """Whether `name` is the same name as one of `names`."""
+    key = name_key(name)
+    return any(name_key(other) == key for other in names)
+
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL = 320
+
+
+def is_email(text: str) -> bool:
+    """Whether the text is shaped like an email address. (Check it for hidden characters
+    first, as names are: a right-to-left override or a zero-width space would make one
+    address look like another person's.)"""
+    return bool(EMAIL_RE.match(text)) and len(text) <= MAX_EMAIL

@@ -1,6 +1,6 @@
 """Partnerships: their details, member agencies and coordinators."""
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.models import (
     Agency,
@@ -13,8 +13,11 @@ from app.models import (
     User,
 )
 from app.services import audit
-from app.services.errors import Invalid
-from app.services.inputs import control_character_problem, name_problem, parse_id
+from app.services.errors import Invalid, unless_taken
+from app.services.inputs import control_character_problem, name_problem, name_taken, parse_id
+
+PARTNERSHIP_TAKEN = "Your organisation already has a partnership with this name"
+AGENCY_TAKEN = "This partnership already has an agency with this name"
 
 
 def _details(name: str, client_group: str, description: str) -> tuple[str, str, str]:
@@ -37,13 +40,19 @@ def _details(name: str, client_group: str, description: str) -> tuple[str, str, 
     return name, client_group, description
 
 
+def _partnership_name_free(session: Session, organisation_id: int, name: str,
+                           partnership_id: int | None = None) -> None:
+    others = session.exec(select(Partnership.name).where(
+        Partnership.organisation_id == organisation_id,
+        Partnership.id != (partnership_id or 0))).all()
+    if name_taken(others, name):
+        raise Invalid({"name": PARTNERSHIP_TAKEN})
+
+
 def create_partnership(session: Session, *, organisation: Organisation, name: str,
                        client_group: str, description: str, created_by: User) -> Partnership:
     name, client_group, description = _details(name, client_group, description)
-    if session.exec(select(Partnership).where(
-            Partnership.organisation_id == organisation.id,
-            func.lower(Partnership.name) == name.lower())).first():
-        raise Invalid({"name": "Your organisation already has a partnership with this name"})
+    _partnership_name_free(session, organisation.id, name)
     partnership = Partnership(organisation_id=organisation.id, name=name,
                               client_group=client_group, description=description)
     session.add(partnership)
@@ -63,6 +72,8 @@ def edit_partnership(session: Session, *, partnership: Partnership, name: str,
     changed = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
     if not changed:
         return
+    if "name" in changed:
+        _partnership_name_free(session, partnership.organisation_id, name, partnership.id)
     partnership.name, partnership.client_group, partnership.description = (
         name, client_group, description)
     session.add(partnership)
@@ -84,12 +95,9 @@ def _agency_fields(session: Session, partnership: Partnership, name: str, sector
         errors["agency_name"] = "Enter the agency's name"
     elif problem := name_problem(name):
         errors["agency_name"] = problem
-    else:
-        same = session.exec(select(Agency).where(
-            Agency.partnership_id == partnership.id,
-            func.lower(Agency.name) == name.lower())).first()
-        if same is not None and same.id != agency_id:
-            errors["agency_name"] = "This partnership already has an agency with this name"
+    elif name_taken(session.exec(select(Agency.name).where(
+            Agency.partnership_id == partnership.id, Agency.id != (agency_id or 0))), name):
+        errors["agency_name"] = AGENCY_TAKEN
     if sector not in {s.value for s in Sector}:
         errors["sector"] = "Select the agency's sector"
     if errors:
@@ -101,8 +109,8 @@ def add_agency(session: Session, *, partnership: Partnership, name: str, sector:
                added_by: User) -> Agency:
     name, sector_ = _agency_fields(session, partnership, name, sector)
     agency = Agency(partnership_id=partnership.id, name=name, sector=sector_)
-    session.add(agency)
-    session.flush()
+    with unless_taken(session, {"agency_name": AGENCY_TAKEN}):
+        session.add(agency)
     audit.record(session, action="agency_added", user=added_by, partnership=partnership,
                  detail={"agency": name, "sector": sector_})
     session.commit()
@@ -115,8 +123,9 @@ def edit_agency(session: Session, *, partnership: Partnership, agency: Agency, n
     if (name, sector_) == (agency.name, agency.sector):
         return
     detail = {"agency": agency.name, "name": name, "sector": sector_}
-    agency.name, agency.sector = name, sector_
-    session.add(agency)
+    with unless_taken(session, {"agency_name": AGENCY_TAKEN}):
+        agency.name, agency.sector = name, sector_
+        session.add(agency)
     audit.record(session, action="agency_edited", user=edited_by, partnership=partnership,
                  detail=detail)
     session.commit()

@@ -16,6 +16,7 @@ from app.models import (
     UploadedQuestionnaire,
     User,
 )
+from app.questionnaires.format import MAX_VERSION
 from app.questionnaires.loader import (
     BUILT_IN,
     Catalogue,
@@ -168,7 +169,7 @@ def choose(session: Session, *, organisation_id: int | None, catalogue: Catalogu
            ref: str) -> Instrument | None:
     """The instrument "key@version" if the organisation may open a round with it."""
     key, _, version = ref.partition("@")
-    number = parse_whole_number(version, low=1, high=10_000)
+    number = parse_whole_number(version, low=1, high=MAX_VERSION)
     if not key or number is None:
         return None
     return catalogue_for(session, organisation_id=organisation_id,

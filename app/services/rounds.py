@@ -26,11 +26,11 @@ from app.questionnaires.loader import COLLABORATION_KEY, CORE_KEY
 from app.scoring import disclosure
 from app.scoring.collaboration import MAP_TAG, MAP_VALUE
 from app.services import audit, questionnaires, results
-from app.services.accounts import EMAIL_RE
 from app.services.errors import Invalid
 from app.services.inputs import (
     BadDate,
     control_character_problem,
+    is_email,
     name_problem,
     parse_date,
     parse_whole_number,
@@ -209,7 +209,10 @@ def person_problems(name: str, email: str, level: str) -> dict[str, tuple[str, s
     if not email:
         problems["email"] = ("The email address is empty", "Enter the board member's email "
                              "address, like name@example.org")
-    elif not EMAIL_RE.match(email) or len(email) > 320:
+    elif problem := control_character_problem(email):
+        problems["email"] = (f"The email address {problem.split(':')[0]}",
+                             "Type the address again")
+    elif not is_email(email):
         problems["email"] = (f"‘{email[:80]}’ is not an email address",
                              "Enter an email address in the correct format, like "
                              "name@example.org")

@@ -217,3 +217,14 @@ document.addEventListener("input", function (event) {
     focus(document.querySelector(event.detail && event.detail.value));
   });
 })();
+
+// A report's progress page (results/report_job.html): when the poll brings the ready report,
+// its download starts, as the link it marks would on a click (docs/frontend.md).
+document.addEventListener("htmx:afterSettle", function (event) {
+  var scope = event.detail.elt && event.detail.elt.isConnected ? event.detail.elt : document;
+  var link = scope.querySelector("a[data-download-now]");
+  if (link) {
+    link.removeAttribute("data-download-now");
+    link.click();
+  }
+});

@@ -11,6 +11,7 @@ Data of another organisation (or a partnership a coordinator does not coordinate
 with 404, so its existence is not revealed; a visible thing the role may not change with 403.
 """
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated
 
@@ -46,6 +47,25 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is signed in, as every page's layout shows them: plain values copied when the
+    request found its user. A page drawn after the database failed (the error pages) reads
+    them without touching a row, which could need the very database that failed."""
+
+    id: int
+    email: str
+    role: Role
+    organisation_id: int | None
+
+    @classmethod
+    def of(cls, user: User | None) -> "Viewer | None":
+        if user is None:
+            return None
+        return cls(id=user.id, email=user.email, role=Role(user.role),
+                   organisation_id=user.organisation_id)
+
+
 def current_user(request: Request, session: SessionDep) -> User | None:
     """The signed-in user, or None. The session must still be live in the database: signing
     out, a new password or the account's removal ends it on every app process at once."""
@@ -55,7 +75,7 @@ def current_user(request: Request, session: SessionDep) -> User | None:
         user = accounts.session_user(session, key=key, user_id=user_id)
         if user is None:
             request.session.clear()  # ended elsewhere: a fresh anonymous session from now on
-    request.state.user = user
+    request.state.viewer = Viewer.of(user)
     return user
 
 
@@ -76,7 +96,7 @@ def sign_in_session(request: Request, session: Session, user: User) -> None:
     request.session.clear()
     key = accounts.start_session(session, user=user, settings=request.app.state.settings)
     request.session.update({SESSION_KEY: key, SIGNED_IN_AS: user.id})
-    request.state.user = user
+    request.state.viewer = Viewer.of(user)
 
 
 def sign_out_session(request: Request, session: Session) -> None:
@@ -84,7 +104,7 @@ def sign_out_session(request: Request, session: Session) -> None:
     if isinstance(key, str):
         accounts.end_session(session, key=key)
     request.session.clear()
-    request.state.user = None
+    request.state.viewer = None
 
 
 def get_by_id(session: Session, model, id_: int):

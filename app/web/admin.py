@@ -17,6 +17,7 @@ from app.services.responses import ResponseError
 from app.web.access import (
     CurrentUser,
     SessionDep,
+    Viewer,
     require_account,
     require_organisation,
     require_role,
@@ -63,7 +64,7 @@ LINKS_BY_MAIL_ONLY = (
     "password-link EMAIL” there (“maps org create” for a new organisation).")
 
 
-def _needs_mail(request: Request, user: User) -> bool:
+def _needs_mail(request: Request, user: User | Viewer) -> bool:
     """Whether this user's password links cannot be given: a site admin without mail."""
     return user.role == Role.site_admin and not mail.configured(request.app.state.settings)
 
@@ -110,7 +111,7 @@ def _organisation_page(request, session, organisation, *, errors=None, form=None
     return render(request, "admin/organisation.html", {
         "organisation": organisation, "users": accounts.users_of(session, organisation),
         "errors": errors or {}, "form": form or {},
-        "needs_mail": _needs_mail(request, request.state.user),
+        "needs_mail": _needs_mail(request, request.state.viewer),
         "links_by_mail_only": LINKS_BY_MAIL_ONLY,
     }, status_code=status_code)
 

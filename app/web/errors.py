@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -131,15 +131,34 @@ def install(app: FastAPI) -> None:
         }, status_code=422)
 
     @app.exception_handler(DataError)
-    async def value_refused(request: Request, exc: DataError):
+    @app.exception_handler(OverflowError)
+    async def value_refused(request: Request, exc: Exception):
         # The database refused a value the request carried (PostgreSQL stores no NUL character,
-        # nor text longer than its column): a problem with the request, not an outage.
-        log.warning("database refused a value: %s", exc.orig)
+        # nor text longer than its column, nor a number past its type; Python's sqlite3 binds
+        # no integer past 2**63 and raises OverflowError): a problem with the request, not an
+        # outage. Forms check their values first (app/services/inputs.py); this is the last
+        # line. Any other overflow is MAPS's own: the unexpected-error page.
+        if isinstance(exc, OverflowError) and "SQLite" not in str(exc):
+            raise exc
+        log.warning("database refused a value: %s", getattr(exc, "orig", exc))
         return error_response(
             request, 400, heading="What you sent could not be saved",
-            message="MAPS could not store what was sent: it contains a character, or a value "
-                    "of a length, that MAPS cannot keep.",
-            advice="Go back, remove any unusual characters and try again.")
+            message="MAPS could not store what was sent: it contains a character, a number "
+                    "or a length that MAPS cannot keep.",
+            advice="Go back, remove any unusual characters or very large numbers and try "
+                   "again.")
+
+    @app.exception_handler(IntegrityError)
+    async def conflict(request: Request, exc: IntegrityError):
+        # A row that clashes with one already saved (a name taken at the same moment by
+        # another request): the forms check first and say which field, so this is a race
+        # between two people, never an outage.
+        log.warning("database refused a conflicting row: %s", exc.orig)
+        return error_response(
+            request, 400, heading="What you sent could not be saved",
+            message="MAPS could not save this: it clashes with something saved just before, "
+                    "perhaps by someone else at the same moment.",
+            advice="Go back, reload the page to see what is saved now, and try again.")
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from app.models import Organisation, Role
-from app.questionnaires.format import json_schema
+from app.questionnaires.format import MAX_ITEMS, json_schema
 from app.questionnaires.loader import MAX_FILE_BYTES, InvalidQuestionnaire, decode
 from app.scoring.thresholds import MARKER_PARTS, SCORED_TAGS
 from app.services import questionnaires as service
@@ -34,7 +34,7 @@ def _list_page(request, session, user, *, errors=None, problems=None, filename="
         "organisation": session.get(Organisation, user.organisation_id)
         if user.organisation_id else None,
         "errors": errors or {}, "problems": problems or [], "filename": filename,
-        "max_mb": MAX_FILE_BYTES // 1_000_000,
+        "max_mb": MAX_FILE_BYTES // 1_000_000, "max_items": MAX_ITEMS,
     }, status_code=status_code)
 
 

@@ -56,8 +56,9 @@ def is_htmx(request: Request) -> bool:
 
 
 def navigation(request: Request) -> list[dict]:
-    """The service navigation for the signed-in user (set on request.state by web/access.py)."""
-    user = getattr(request.state, "user", None)
+    """The service navigation for the signed-in user (request.state.viewer, set by
+    web/access.py)."""
+    user = getattr(request.state, "viewer", None)
     if user is None:
         return []
     links = [("Dashboard", "/dashboard")]
@@ -81,7 +82,7 @@ def render(request: Request, template: str, context: dict | None = None, *,
     """Render a page, or only `block` of it when htmx asked for a fragment."""
     templates: Jinja2Blocks = request.app.state.templates
     context = dict(context or {})
-    context.setdefault("current_user", getattr(request.state, "user", None))
+    context.setdefault("current_user", getattr(request.state, "viewer", None))
     context.setdefault("navigation", navigation(request))
     wants_fragment = bool(block) and is_htmx(request)
     # Read through the scope, so a page without a message does not vary by cookie.

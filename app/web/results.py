@@ -13,7 +13,8 @@ from app.services import report, report_jobs, results
 from app.services import rounds as rounds_service
 from app.web import api
 from app.web.access import CurrentUser, SessionDep, require_round
-from app.web.render import render
+from app.web.errors import error_response
+from app.web.render import is_htmx, render
 from app.web.rounds import rates_of
 
 router = APIRouter()
@@ -44,54 +45,81 @@ def _pdf_response(pdf: bytes, filename: str) -> Response:
 @router.get("/rounds/{round_id}/report.pdf")
 def report_pdf(round_id: int, request: Request, user: CurrentUser, session: SessionDep,
                appendix: bool = False):
-    """The PDF in one request (for scripts); the page's download goes through a job."""
+    """The PDF in one request (for scripts), when one of this process's report slots is free;
+    else a 503 at once, rather than a request that holds a database turn while it waits. The
+    page's download goes through the queue, which waits its turn instead."""
     from app.reports.pdf import render_pdf
 
     round_, partnership = require_round(session, user, round_id)
-    context = report.report_context(session, round_, request.app.state.catalogue)
-    # A sync route runs in the threadpool, so laying out the PDF does not block other requests.
-    return _pdf_response(render_pdf(context, appendix=appendix),
-                         report_jobs.report_filename(partnership=partnership, round_=round_))
+    slots = request.app.state.report_workers.slots
+    if not slots.acquire(blocking=False):
+        return error_response(
+            request, 503, heading="Sorry, MAPS is busy making reports",
+            message="MAPS is making as many reports as it can at once just now.",
+            advice="Try again in a minute, or download the report from the round's results "
+                   "page, where it waits its turn.", headers={"Retry-After": "60"})
+    try:
+        context = report.report_context(session, round_, request.app.state.catalogue)
+        # A sync route runs in the threadpool: laying out the PDF blocks no other request.
+        pdf = render_pdf(context, appendix=appendix)
+    finally:
+        slots.release()
+    return _pdf_response(pdf, report_jobs.report_filename(partnership=partnership,
+                                                          round_=round_))
 
 
 @router.post("/rounds/{round_id}/report")
 def start_report(round_id: int, request: Request, user: CurrentUser, session: SessionDep,
                  appendix: Annotated[bool, Form()] = False):
-    """Start making the PDF and go to its progress page (a plain form: no JavaScript)."""
+    """Put the PDF in the queue and go to its progress page (a plain form: no JavaScript)."""
     round_, partnership = require_round(session, user, round_id)
     if round_.status != RoundStatus.closed:
         raise results.ResultsNotReady(round_)
     job = report_jobs.start(session, round_=round_, partnership=partnership, user=user,
                             appendix=appendix)
-    report_jobs.run_in_thread(request.app.state.engine, job.id, request.app.state.catalogue)
+    request.app.state.report_workers.wake()
     return RedirectResponse(f"/reports/{job.id}", status_code=303)
 
 
-def _job(session, user, job_id: str):
+HEADINGS = {report_jobs.Status.pending: "Your report is waiting",
+            report_jobs.Status.running: "Making your report",
+            report_jobs.Status.done: "Your report is ready"}
+
+
+def _job(request: Request, session, user, job_id: str):
     """The job, for someone who may see its round's results; 404 for anyone else."""
     try:
         job = report_jobs.get(session, job_id=job_id)
     except report_jobs.JobNotFound:
-        raise HTTPException(404, "There is no such report download.") from None
+        days = request.app.state.settings.report_keep_days
+        raise HTTPException(404, f"There is no such report download. MAPS keeps a report for "
+                                 f"{days} days after making it: ask for a new one from the "
+                                 "round's results.") from None
     require_round(session, user, job.round_id)
     return job
 
 
 @router.get("/reports/{job_id}")
-def report_progress(job_id: str, request: Request, user: CurrentUser, session: SessionDep):
-    """Where the PDF stands. While it is being made the page refreshes itself (a meta
-    refresh, so no JavaScript is needed); when it is ready it starts the download."""
-    job = _job(session, user, job_id)
-    round_ = session.get(AssessmentRound, job.round_id)
-    response = render(request, "results/report_job.html", {
-        "job": job, "round": round_, "waited": report_jobs.seconds_waited(job)})
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def report_progress(job_id: str, request: Request, user: CurrentUser, session: SessionDep,
+                    seen: str = ""):
+    """Where the PDF stands: its place in the queue, being made, ready or failed. htmx asks
+    for the block again every 2 seconds, naming the state it shows (`seen`): while that is
+    still the state, 204, so the live region reads out only what changed."""
+    job = _job(request, session, user, job_id)
+    ahead = report_jobs.ahead_of(session, job)
+    state = f"{job.status}-{ahead}"
+    if is_htmx(request) and seen == state:
+        return Response(status_code=204)
+    return render(request, "results/report_job.html", {
+        "job": job, "round": session.get(AssessmentRound, job.round_id), "ahead": ahead,
+        "heading": HEADINGS.get(job.status, "The report could not be made"),
+        "state": state, "fragment": is_htmx(request),
+        "keep_days": request.app.state.settings.report_keep_days}, block="progress")
 
 
 @router.get("/reports/{job_id}/file")
-def report_file(job_id: str, user: CurrentUser, session: SessionDep):
-    job = _job(session, user, job_id)
+def report_file(job_id: str, request: Request, user: CurrentUser, session: SessionDep):
+    job = _job(request, session, user, job_id)
     if job.status != "done" or job.pdf is None:
         return RedirectResponse(f"/reports/{job.id}", status_code=303)
     return _pdf_response(job.pdf, job.filename)
